@@ -1,0 +1,32 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON logs on stdout. Anything that may hold a credential is redacted by path; channels and
+ * config errors are written so that they never put a secret into a message in the first place.
+ */
+export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: opts.name ?? 'klaxon',
+    level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.token',
+        '*.password',
+        '*.pass',
+        '*.routing_key',
+        '*.url',
+        'config.receivers',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** A logger that writes nothing, for tests and the CLI's quiet commands. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

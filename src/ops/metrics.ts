@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Klaxon's own Prometheus metrics. One instance per process, shared by every part of it. */
+export class KlaxonMetrics {
+  readonly registry = new Registry();
+
+  readonly inputs = new Counter({
+    name: 'klaxon_inputs_total',
+    help: 'Inputs accepted, by kind (sample, event, alert, alertmanager_alert)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rejected = new Counter({
+    name: 'klaxon_requests_rejected_total',
+    help: 'Ingest requests refused, by route and HTTP status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestLatency = new Histogram({
+    name: 'klaxon_ingest_duration_seconds',
+    help: 'Time from request arrival to the batch being durably queued',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly evaluated = new Counter({
+    name: 'klaxon_evaluated_total',
+    help: 'Samples and events evaluated by the worker',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly evaluateLatency = new Histogram({
+    name: 'klaxon_evaluate_duration_seconds',
+    help: 'Time from HTTP accept to the end of evaluation of a batch (delivery jobs enqueued)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly transitions = new Counter({
+    name: 'klaxon_alert_transitions_total',
+    help: 'Alert state changes, by the new status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly alertsByState = new Gauge({
+    name: 'klaxon_alerts',
+    help: 'Alerts known, by state (refreshed on scrape)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifications = new Counter({
+    name: 'klaxon_notifications_total',
+    help: 'Delivery attempts, by receiver and result (sent, retry, failed, dead)',
+    labelNames: ['receiver', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'klaxon_delivery_duration_seconds',
+    help: 'Time one send to a receiver took',
+    labelNames: ['receiver'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'klaxon_queue_jobs',
+    help: 'Jobs per queue and state (refreshed on scrape)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Gauge({
+    name: 'klaxon_dead_letters',
+    help: 'Notifications that exhausted their retries (refreshed on scrape)',
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'klaxon_' });
+  }
+}
