@@ -30,7 +30,10 @@ export class SendError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly status: number | string | undefined;
 
-  constructor(message: string, opts: { retryable: boolean; retryAfterMs?: number; status?: number | string }) {
+  constructor(
+    message: string,
+    opts: { retryable: boolean; retryAfterMs?: number; status?: number | string },
+  ) {
     super(message);
     this.name = 'SendError';
     this.retryable = opts.retryable;

@@ -1,0 +1,62 @@
+/**
+ * NAB benchmark CLI:
+ *   npm run bench:nab -- [--data DIR] [--windows FILE] [--out DIR] [--detector NAME]
+ * Writes OUT/<detector>/<category>/<file>.csv (timestamp,value,anomaly_score), scores them with
+ * the NAB rules and prints scores, thresholds and throughput. Defaults: --data ../shared/nab/data
+ * (relative to the repo root), --windows <data>/../windows.json, --out $TMPDIR/klaxon-nab.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DETECTOR_TYPES, createDetector, type DetectorType } from '../../src/detectors/anomaly/index.js';
+import { evaluate, loadData, type Evaluation } from './evaluate.js';
+import { PROFILES, readWindows, scoreResultsDir } from './score.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const dataDir = path.resolve(repoRoot, arg('data') ?? path.join('..', 'shared', 'nab', 'data'));
+const windowsFile = path.resolve(arg('windows') ?? path.join(dataDir, '..', 'windows.json'));
+const outDir = path.resolve(arg('out') ?? path.join(os.tmpdir(), 'klaxon-nab'));
+const only = arg('detector');
+if (only !== undefined && !(DETECTOR_TYPES as readonly string[]).includes(only)) {
+  console.error(`unknown detector ${only}; one of ${DETECTOR_TYPES.join(', ')}`);
+  process.exit(2);
+}
+const detectors: DetectorType[] = only ? [only as DetectorType] : [...DETECTOR_TYPES];
+
+const windows = readWindows(windowsFile);
+const data = loadData(dataDir);
+console.log(`NAB: ${data.length} files, ${data.reduce((a, f) => a + f.x.length, 0)} rows from ${dataDir}`);
+console.log(`results: ${outDir}/<detector>/...  (${os.cpus().length} cores, node ${process.version})\n`);
+
+const summary: Record<string, Evaluation> = {};
+const pad = (s: string, n: number) => s.padEnd(n);
+const fmt = (x: number) => x.toFixed(2).padStart(7);
+console.log(
+  `${pad('detector', 12)}${PROFILES.map((p) => pad(`${p.name} (threshold)`, 40)).join('')}samples/s`,
+);
+for (const type of detectors) {
+  const dir = path.join(outDir, type);
+  const ev = evaluate(() => createDetector({ type }), data, windows, { outDir: dir, timingRuns: 3 });
+  // Re-score from the written CSV files: what NAB itself would see.
+  const fromFiles = scoreResultsDir(dir, windows);
+  fromFiles.forEach((r, i) => {
+    if (Math.abs(r.score - (ev.results[i]?.score ?? NaN)) > 1e-9) {
+      throw new Error(`${type}: score from files differs from in-process score`);
+    }
+  });
+  summary[type] = ev;
+  console.log(
+    `${pad(type, 12)}${ev.results
+      .map((r) => pad(`${fmt(r.score)} (${String(r.threshold)})`, 40))
+      .join('')}${Math.round(ev.samplesPerSecond).toLocaleString('en-US')}`,
+  );
+}
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

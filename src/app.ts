@@ -1,0 +1,222 @@
+import { Worker } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Channel } from './channels/channel.js';
+import { createChannel, type ChannelDeps } from './channels/registry.js';
+import type { KlaxonConfig } from './config/schema.js';
+import { RuleEngine } from './detectors/rules/engine.js';
+import { buildServer } from './ingest/server.js';
+import { systemClock, type Clock } from './model/clock.js';
+import { healthReport } from './ops/health.js';
+import { createLogger } from './ops/logger.js';
+import { KlaxonMetrics } from './ops/metrics.js';
+import { RouteTree } from './routing/routes.js';
+import type { Silence } from './routing/silences.js';
+import { RedisAlertApi } from './state/alert-api.js';
+import { Keys, queueNames } from './state/keys.js';
+import { ShardStore } from './state/shard-store.js';
+import { startDeliveryWorkers } from './worker/delivery-worker.js';
+import { startIngestWorkers } from './worker/ingest-worker.js';
+import { Pipeline } from './worker/pipeline.js';
+import { Queues } from './worker/queues.js';
+
+export interface AppOptions {
+  config: KlaxonConfig;
+  /** `serve`: HTTP API, workers and scheduler; `worker`: workers and scheduler; `api`: HTTP only. */
+  role: 'serve' | 'worker' | 'api';
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: KlaxonMetrics;
+  /** Runs the timer sweep on its own every `queue.sweep_every` (tests drive `sweep()` instead). */
+  scheduler?: boolean;
+  channelDeps?: ChannelDeps;
+  /** Listen on this port instead of the configured one (0: any free port). */
+  port?: number;
+}
+
+/**
+ * One Klaxon process: the parts its role needs, wired together. Everything it holds is closed
+ * by `stop()`, in an order that lets in-flight work finish.
+ */
+export class App {
+  server?: FastifyInstance;
+  /** `http://host:port` once listening. */
+  url?: string;
+  readonly keys: Keys;
+  readonly metrics: KlaxonMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  private readonly connections: Redis[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly channels = new Map<string, Channel>();
+  private apiQueues?: Queues;
+  private workQueues?: Queues;
+  private alertApi?: RedisAlertApi;
+
+  private constructor(readonly opts: AppOptions) {
+    const { config } = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger({ level: config.log.level });
+    this.metrics = opts.metrics ?? new KlaxonMetrics();
+    this.keys = new Keys(config.redis.prefix, config.queue.shards);
+  }
+
+  static async start(opts: AppOptions): Promise<App> {
+    const app = new App(opts);
+    try {
+      await app.init();
+    } catch (err) {
+      await app.stop();
+      throw err;
+    }
+    return app;
+  }
+
+  /** A Redis connection that waits out outages (workers). */
+  private patient = (): Redis => this.connect({ maxRetriesPerRequest: null });
+
+  private connect(extra: RedisOptions): Redis {
+    const r = new Redis(this.opts.config.redis.url, { lazyConnect: false, ...extra });
+    r.on('error', () => undefined); // reconnects on its own; health reports the outage
+    this.connections.push(r);
+    return r;
+  }
+
+  private async init(): Promise<void> {
+    const { config, role } = this.opts;
+    // The HTTP path fails fast while Redis is away, so that ingest can answer 503 at once.
+    const fast = this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    this.apiQueues = new Queues(config, this.keys, fast);
+    this.alertApi = new RedisAlertApi(fast, this.keys, this.clock);
+
+    if (role !== 'api') await this.startWorkers();
+    if (role !== 'worker') await this.startServer(fast);
+  }
+
+  private async startWorkers(): Promise<void> {
+    const { config } = this.opts;
+    const redis = this.patient();
+    this.workQueues = new Queues(config, this.keys, redis);
+    await this.workQueues.init();
+    const alertApi = new RedisAlertApi(redis, this.keys, this.clock);
+    const configSilences: Silence[] = config.silences.map((s, i) => ({
+      id: `config-${i}`,
+      matchers: s.matchers,
+      startsAt: 0,
+      endsAt: Date.parse(s.ends_at),
+      createdBy: 'config',
+      comment: s.comment,
+    }));
+    for (const [name, rc] of Object.entries(config.receivers)) {
+      this.channels.set(name, createChannel(name, rc, this.opts.channelDeps));
+    }
+    const receivers = new Map(
+      Object.entries(config.receivers).map(([n, r]) => [n, { sendResolved: r.send_resolved }]),
+    );
+    const workQueues = this.workQueues;
+    const pipeline = new Pipeline({
+      config,
+      engine: new RuleEngine(config.rules),
+      store: new ShardStore(redis, this.keys),
+      routes: new RouteTree(config.routes),
+      receivers,
+      silences: async () => [...configSilences, ...(await alertApi.activeSilences())],
+      deliver: (ns) => workQueues.deliverAll(ns),
+      metrics: this.metrics,
+      logger: this.logger,
+    });
+    this.workers.push(
+      ...startIngestWorkers({
+        config,
+        pipeline,
+        connection: this.patient,
+        logger: this.logger,
+        evaluated: (job) => {
+          if (job.data.type === 'batch')
+            this.metrics.evaluateLatency.observe((Date.now() - job.data.batch.receivedAt) / 1000);
+        },
+      }),
+      ...startDeliveryWorkers({
+        config,
+        keys: this.keys,
+        redis,
+        channels: this.channels,
+        queues: workQueues.deliver,
+        connection: this.patient,
+        metrics: this.metrics,
+        logger: this.logger,
+        clock: this.clock,
+      }),
+      new Worker('receipts', async () => undefined, {
+        connection: this.patient(),
+        prefix: config.redis.prefix,
+      }),
+    );
+    if (this.opts.scheduler !== false) {
+      const every = config.queue.sweep_every;
+      await workQueues.scheduler.upsertJobScheduler(
+        'sweep',
+        { every },
+        { name: 'sweep', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+      this.workers.push(
+        new Worker(queueNames.scheduler, async () => this.sweep(), {
+          connection: this.patient(),
+          prefix: config.redis.prefix,
+        }),
+      );
+    }
+    for (const w of this.workers) w.on('error', () => undefined);
+  }
+
+  private async startServer(fast: Redis): Promise<void> {
+    const { config } = this.opts;
+    const apiQueues = this.apiQueues as Queues;
+    const health = () =>
+      healthReport({
+        redis: fast,
+        keys: this.keys,
+        ingest: apiQueues.ingest,
+        deliver: apiQueues.deliver,
+        metrics: this.metrics,
+      });
+    this.server = buildServer({
+      config: config.server,
+      enqueue: (batch) => apiQueues.enqueue(batch),
+      health,
+      ready: async () => (await health()).status !== 'down',
+      metrics: this.metrics,
+      alerts: this.alertApi as RedisAlertApi,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    const port = this.opts.port ?? config.server.port;
+    const address = await this.server.listen({ host: config.server.host, port });
+    this.url = address.replace('0.0.0.0', '127.0.0.1');
+    this.logger.info({ url: this.url }, 'klaxon listening');
+  }
+
+  /** Queues a timer sweep of every lane at the clock's time (absence, reminders, windows). */
+  async sweep(): Promise<void> {
+    const queues = this.workQueues ?? this.apiQueues;
+    if (!queues) return;
+    const now = this.clock();
+    await queues.enqueueTicks(now, Math.floor(now / this.opts.config.queue.sweep_every));
+  }
+
+  /** Stops taking work, lets running jobs finish (25 s at most), then closes every connection. */
+  async stop(): Promise<void> {
+    await this.server?.close();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+    await Promise.all(
+      this.workers.map((w) =>
+        Promise.race([w.close(), sleep(25_000).then(() => w.close(true))]).catch(() => undefined),
+      ),
+    );
+    await this.apiQueues?.close();
+    await this.workQueues?.close();
+    for (const c of this.channels.values()) await c.close?.().catch(() => undefined);
+    for (const r of this.connections) r.disconnect();
+  }
+}

@@ -1,0 +1,173 @@
+import type { Notification } from '../../model/notification.js';
+import { SendError, type Channel, type SendResult } from '../channel.js';
+import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
+import { renderWebhookPayload, type WebhookFormat, type WebhookPayload } from './render-webhook.js';
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+export interface WebhookChannelOptions {
+  /** http(s) URL. A credential (Slack/Discord-style URLs carry the token): never logged. */
+  url: string;
+  format?: WebhookFormat;
+  /** Extra headers, e.g. Authorization. Values are credentials too: never logged. */
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** For tests: the fetch to use and the clock that HTTP-date Retry-After values are read against. */
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface WebhookRendered {
+  notificationId: string;
+  payload: WebhookPayload;
+}
+
+/** Node's default user agent is `node`; say who we are. */
+const USER_AGENT = 'klaxon-webhook/1';
+
+/**
+ * POSTs a JSON body to a URL. Classifies answers: 2xx ok; 408, 425, 429, 5xx, network errors and
+ * timeouts retryable (429/503 with the server's Retry-After); 3xx and other 4xx permanent. No
+ * error it throws mentions the URL or a header value: only the receiver name and the status.
+ */
+export class WebhookChannel implements Channel<WebhookRendered> {
+  readonly type = 'webhook';
+  readonly name: string;
+  readonly format: WebhookFormat;
+  readonly timeoutMs: number;
+  readonly #url: URL;
+  readonly #headers: [string, string][];
+  readonly #fetch: typeof fetch;
+  readonly #now: () => number;
+
+  constructor(name: string, opts: WebhookChannelOptions) {
+    this.name = name;
+    this.format = opts.format ?? 'json';
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new Error(`webhook receiver "${name}": timeout must be a positive number of milliseconds`);
+    }
+    let url: URL;
+    try {
+      url = new URL(opts.url);
+    } catch {
+      // The error of `new URL` quotes the input: do not pass it on.
+      throw new Error(`webhook receiver "${name}": url is not a valid URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`webhook receiver "${name}": url must start with http:// or https://`);
+    }
+    this.#url = url;
+    this.#headers = Object.entries(opts.headers ?? {});
+    try {
+      // Headers rejects bad names/values with a message quoting the value: check them now.
+      new Headers(this.#headers);
+    } catch {
+      throw new Error(`webhook receiver "${name}": a configured header has an invalid name or value`);
+    }
+    this.#fetch = opts.fetch ?? fetch;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  render(n: Notification): WebhookRendered {
+    return { notificationId: n.id, payload: renderWebhookPayload(n, this.format) };
+  }
+
+  async send(rendered: WebhookRendered, opts: { signal: AbortSignal }): Promise<SendResult> {
+    const where = `webhook receiver "${this.name}"`;
+    if (opts.signal.aborted) throw new SendError(`${where}: send aborted`, { retryable: true });
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = AbortSignal.any([opts.signal, timeout]);
+    const headers = new Headers({
+      'content-type': 'application/json; charset=utf-8',
+      accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
+      'user-agent': USER_AGENT,
+      // Lets a receiver drop a duplicate delivery (we may retry after a lost answer).
+      'x-klaxon-notification-id': rendered.notificationId,
+    });
+    for (const [k, v] of this.#headers) headers.set(k, v);
+
+    let res: Response;
+    try {
+      res = await this.#fetch(this.#url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(rendered.payload),
+        signal,
+        // A webhook that redirects is misconfigured; following it could carry headers elsewhere.
+        redirect: 'manual',
+      });
+    } catch (err) {
+      throw this.#networkError(err, opts.signal, timeout);
+    }
+    // Drain or drop the body so the connection can be reused; its content is not needed.
+    try {
+      await res.body?.cancel();
+    } catch {
+      // ignore
+    }
+
+    const status = res.status;
+    if (status >= 200 && status <= 299) return {};
+    if (isRetryableStatus(status)) {
+      const retryAfterMs =
+        status === 429 || status === 503
+          ? parseRetryAfter(res.headers.get('retry-after'), this.#now())
+          : undefined;
+      const wait = retryAfterMs !== undefined ? `, retry after ${retryAfterMs} ms` : '';
+      throw new SendError(`${where}: HTTP ${status}${reason(status)}${wait}`, {
+        retryable: true,
+        retryAfterMs,
+        status,
+      });
+    }
+    const hint =
+      status >= 300 && status <= 399 ? ' (the URL redirects: configure the final URL)' : reason(status);
+    throw new SendError(`${where}: HTTP ${status}${hint}`, { retryable: false, status });
+  }
+
+  #networkError(err: unknown, callerSignal: AbortSignal, timeout: AbortSignal): SendError {
+    const where = `webhook receiver "${this.name}"`;
+    if (callerSignal.aborted)
+      return new SendError(`${where}: send aborted`, { retryable: true, status: 'aborted' });
+    if (timeout.aborted) {
+      return new SendError(`${where}: no answer within ${this.timeoutMs} ms`, {
+        retryable: true,
+        status: 'timeout',
+      });
+    }
+    // Only a code, never the message: undici's messages may quote the URL.
+    const code = errorCode(err);
+    return new SendError(`${where}: network error${code ? ` (${code})` : ''}`, {
+      retryable: true,
+      status: code ?? 'network',
+    });
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+function reason(status: number): string {
+  const r: Record<number, string> = {
+    400: ' (bad request: the receiver rejected the payload)',
+    401: ' (unauthorized: check the credentials)',
+    403: ' (forbidden: check the credentials)',
+    404: ' (not found: the webhook may have been deleted)',
+    408: ' (request timeout)',
+    410: ' (gone: the webhook was deleted)',
+    413: ' (payload too large)',
+    425: ' (too early)',
+    429: ' (rate limited)',
+    500: ' (server error)',
+    502: ' (bad gateway)',
+    503: ' (service unavailable)',
+    504: ' (gateway timeout)',
+  };
+  return r[status] ?? '';
+}

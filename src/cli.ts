@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { App } from './app.js';
+import { createChannel } from './channels/registry.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { createLogger } from './ops/logger.js';
+
+const USAGE = `usage: klaxon <command> [options]
+
+commands:
+  serve                 HTTP API, worker and scheduler in one process (the default)
+  worker                worker and scheduler only; run any number against one Redis
+  check-config          validate the configuration and print every problem
+  test-channel NAME     send a test notification to receiver NAME
+  replay FILE           run the rules over recorded data and print what would have fired
+
+options:
+  --config FILE         configuration file (default: $KLAXON_CONFIG or config/klaxon.yaml)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: false,
+  });
+  const [command = 'serve', ...rest] = positionals;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const configFile = typeof values.config === 'string' ? values.config : undefined;
+  let loaded;
+  try {
+    loaded = loadConfig(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 2;
+    }
+    throw err;
+  }
+  const { config, warnings, file } = loaded;
+
+  switch (command) {
+    case 'check-config': {
+      for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+      process.stdout.write(
+        `${file}: ok (${config.rules.length} rules, ${Object.keys(config.receivers).length} receivers, ${config.queue.shards} shards)\n`,
+      );
+      return 0;
+    }
+    case 'serve':
+    case 'worker': {
+      const logger = createLogger({ level: config.log.level });
+      for (const w of warnings) logger.warn(w);
+      const app = await App.start({ config, role: command, logger });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'shutting down: finishing jobs in flight');
+          void app.stop().then(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      return 0;
+    }
+    case 'test-channel': {
+      const name = rest[0];
+      const rc = name ? config.receivers[name] : undefined;
+      if (!name || !rc) {
+        process.stderr.write(
+          `no receiver ${JSON.stringify(name ?? '')}; configured: ${Object.keys(config.receivers).join(', ')}\n`,
+        );
+        return 2;
+      }
+      const channel = createChannel(name, rc);
+      try {
+        await channel.verify?.();
+        const now = Date.now();
+        await channel.send(
+          channel.render({
+            id: `test.${now}`,
+            receiver: name,
+            kind: 'firing',
+            createdAt: now,
+            alert: {
+              fingerprint: 'test',
+              name: 'klaxon_test',
+              status: 'firing',
+              severity: 'info',
+              labels: { source: 'klaxon' },
+              annotations: {
+                title: 'Klaxon test notification',
+                message: `If you read this, receiver ${name} works.`,
+              },
+              startsAt: now,
+              occurrences: 1,
+            },
+          }),
+          { signal: AbortSignal.timeout(15_000) },
+        );
+        process.stdout.write(`sent a test notification to ${name}\n`);
+        return 0;
+      } catch (err) {
+        process.stderr.write(`${name}: ${(err as Error).message}\n`);
+        return 1;
+      } finally {
+        await channel.close?.();
+      }
+    }
+    default:
+      process.stderr.write(`unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`klaxon: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { receiversSchema } from '../channels/registry.js';
+import { ruleSchema } from '../detectors/rules/schema.js';
+import { ingestConfigSchema } from '../ingest/config.js';
+import { durationSchema } from '../model/duration.js';
+import { routeSchema } from '../routing/routes.js';
+import { configSilenceSchema } from '../routing/silences.js';
+
+const dedupDefaults = z.strictObject({ window: durationSchema, max: z.int().min(1).max(1000) });
+
+export const configSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      /** `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). */
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+        .default('redis://127.0.0.1:6379'),
+      /** Every key Klaxon writes starts with this (BullMQ queues too). */
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
+        .default('klaxon'),
+    })
+    .prefault({}),
+  server: ingestConfigSchema.prefault({}),
+  queue: z
+    .strictObject({
+      /** Ingest is split into this many ordered lanes by source; more lanes, more parallel workers. */
+      shards: z.int().min(1).max(256).default(8),
+      /** How long a worker holds a job before others may take it over (it renews while alive). */
+      lock_duration: durationSchema.default(30_000),
+      /** How often workers look for jobs whose worker died. */
+      stalled_interval: durationSchema.default(30_000),
+      /** Timers (absence, repeats, windows) are checked this often. */
+      sweep_every: durationSchema.default(10_000),
+      delivery: z
+        .strictObject({
+          attempts: z.int().min(1).max(1000).default(40),
+          backoff: durationSchema.default(1000),
+          max_backoff: durationSchema.default(300_000),
+          timeout: durationSchema.default(15_000),
+          concurrency: z.int().min(1).max(100).default(4),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  defaults: z
+    .strictObject({
+      /** For rules and alerts that name none (the bots' own default: 5 minutes, 3 notifications). */
+      dedup: dedupDefaults.default({ window: 300_000, max: 3 }),
+      repeat: z.union([z.literal('never'), durationSchema]).default(4 * 3_600_000),
+      resolve_after: durationSchema.default(3_600_000),
+      flapping: z
+        .strictObject({ window: durationSchema.default(600_000), max: z.int().min(2).default(6) })
+        .prefault({}),
+      /** Resolved alerts stay listed (and count for dedup) this long. */
+      retain_resolved: durationSchema.default(86_400_000),
+      /** Dedup for alerts pushed by bots on /v1/alerts and for Alertmanager alerts. */
+      direct: z.strictObject({ dedup: dedupDefaults.optional() }).prefault({}),
+    })
+    .prefault({}),
+  /** Caps on notifications; what overflows is folded into one "N more alerts" message. */
+  rate_limits: z
+    .strictObject({
+      global: z.strictObject({ max: z.int().min(1), per: durationSchema }).optional(),
+      per_receiver: z.strictObject({ max: z.int().min(1), per: durationSchema }).optional(),
+    })
+    .prefault({}),
+  receivers: receiversSchema.prefault({ console: { type: 'console' } }),
+  routes: routeSchema.default({ receivers: ['console'] }),
+  /** Rule sets shipped in `config/presets/` (by name) or YAML files (by path). */
+  presets: z.array(z.string()).default([]),
+  rules: z.array(ruleSchema).default([]),
+  silences: z.array(configSilenceSchema).default([]),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type KlaxonConfig = z.output<typeof configSchema>;
+export type KlaxonConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,195 @@
+/**
+ * Shared pieces of the anomaly detectors: input transforms, the score map, and O(1) rolling
+ * statistics over a ring buffer. Everything here is pure and works on plain JSON-serialisable
+ * state objects (numbers and arrays of numbers only, no NaN/Infinity stored).
+ */
+import type { CommonDetectorOptions, Direction } from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Score map
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Maps a non-negative deviation `d` (in the detector's unit, e.g. |z|) to a score in [0, 1):
+ * `d / (1 + d)`. Strictly increasing, 0 at 0, 0.5 at 1, 0.75 at 3, 0.9 at 9, and it only
+ * reaches exactly 1.0 for `d = Infinity` (or d above ~1e16), so large deviations keep distinct
+ * scores (ties at 1.0 hurt threshold sweeps such as NAB's). Negative or NaN inputs give 0.
+ */
+export function deviationToScore(d: number): number {
+  if (!(d > 0)) return 0;
+  if (d === Infinity) return 1;
+  return d / (1 + d);
+}
+
+/** Inverse of {@link deviationToScore}: the deviation a score stands for. */
+export function scoreToDeviation(s: number): number {
+  if (!(s > 0)) return 0;
+  if (s >= 1) return Infinity;
+  return s / (1 - s);
+}
+
+/** Keeps the signed deviation `z` that `direction` cares about, as a magnitude (0 otherwise). */
+export function directed(z: number, direction: Direction): number {
+  if (direction === 'up') return z > 0 ? z : 0;
+  if (direction === 'down') return z < 0 ? -z : 0;
+  return z < 0 ? -z : z;
+}
+
+/**
+ * The signed z of `x` against a centre and spread, with the flat-history policy every detector
+ * shares: when `spread` is 0 (or not positive) the deviation is 0 if `x` equals the centre and
+ * infinite (signed) otherwise.
+ */
+export function signedZ(x: number, centre: number, spread: number): number {
+  const d = x - centre;
+  if (spread > 0) return d / spread;
+  if (d === 0) return 0;
+  return d > 0 ? Infinity : -Infinity;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input transforms (`log`, `diff`)
+// ---------------------------------------------------------------------------------------------
+
+/** State of the input transform: the previous transformed value, for `diff`. */
+export interface TransformState {
+  /** 1 once a previous value is known. */
+  has: number;
+  prev: number;
+}
+
+export function initTransform(): TransformState {
+  return { has: 0, prev: 0 };
+}
+
+/**
+ * Signed log: `log1p(x)` for x >= 0 and `-log1p(-x)` for x < 0. Continuous, strictly increasing
+ * and odd, so negative values (a P&L, a difference) are compressed symmetrically rather than
+ * rejected or turned into NaN.
+ */
+export function signedLog1p(x: number): number {
+  return x >= 0 ? Math.log1p(x) : -Math.log1p(-x);
+}
+
+/**
+ * Applies the common transforms in a fixed order: first `log` (signed log1p), then `diff`
+ * (difference to the previous *transformed* sample, so `log` + `diff` is a relative change).
+ * Returns NaN when there is nothing to score yet (the first sample under `diff`); the caller
+ * then returns 0 without updating its statistics. Non-finite inputs must be filtered before.
+ */
+export function applyTransform(opts: CommonDetectorOptions, st: TransformState, x: number): number {
+  let v = opts.log ? signedLog1p(x) : x;
+  if (opts.diff) {
+    const prev = st.prev;
+    const had = st.has;
+    st.prev = v;
+    st.has = 1;
+    if (!had) return NaN;
+    v -= prev;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rolling mean / standard deviation over a window (sliding Welford, O(1) amortised)
+// ---------------------------------------------------------------------------------------------
+
+/** Ring buffer with a running mean and sum of squared deviations of its contents. */
+export interface RollingState {
+  /** Values, used as a ring once full (length <= window). */
+  buf: number[];
+  /** Next slot to overwrite once full. */
+  pos: number;
+  mean: number;
+  /** Sum of squared deviations from `mean`. */
+  m2: number;
+  /** Removals since the last exact recomputation (bounds floating-point drift). */
+  since: number;
+}
+
+export function initRolling(): RollingState {
+  return { buf: [], pos: 0, mean: 0, m2: 0, since: 0 };
+}
+
+/** Sample standard deviation (n - 1) of the window; 0 with fewer than 2 values. */
+export function rollingSd(r: RollingState): number {
+  const n = r.buf.length;
+  if (n < 2) return 0;
+  const v = r.m2 / (n - 1);
+  return v > 0 ? Math.sqrt(v) : 0;
+}
+
+function recompute(r: RollingState): void {
+  const buf = r.buf;
+  const n = buf.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += buf[i] as number;
+  const mean = s / n;
+  let m2 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (buf[i] as number) - mean;
+    m2 += d * d;
+  }
+  r.mean = mean;
+  r.m2 = m2;
+  r.since = 0;
+}
+
+/** Adds `x` to the window of size `window`, evicting the oldest value once full. */
+export function rollingPush(r: RollingState, x: number, window: number): void {
+  const buf = r.buf;
+  if (buf.length < window) {
+    buf.push(x);
+    const n = buf.length;
+    const d = x - r.mean;
+    r.mean += d / n;
+    r.m2 += d * (x - r.mean);
+    return;
+  }
+  const old = buf[r.pos] as number;
+  buf[r.pos] = x;
+  r.pos = r.pos + 1 === window ? 0 : r.pos + 1;
+  // Replace `old` by `x` with the count unchanged.
+  const n = window;
+  const oldMean = r.mean;
+  const newMean = oldMean + (x - old) / n;
+  r.m2 += (x - old) * (x - newMean + old - oldMean);
+  r.mean = newMean;
+  if (r.m2 < 0) r.m2 = 0;
+  if (++r.since >= window) recompute(r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Option helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Checks that a numeric option is finite and within bounds, with a readable error. */
+export function checkNumber(name: string, v: number, min: number, max = Infinity, integer = false): number {
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw new RangeError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(v)}`,
+    );
+  }
+  return v;
+}
+
+/** Normalised common options with their defaults filled in. */
+export interface ResolvedCommon {
+  direction: Direction;
+  warmup: number;
+  diff: boolean;
+  log: boolean;
+}
+
+export function resolveCommon(opts: CommonDetectorOptions, defaultWarmup: number): ResolvedCommon {
+  const direction = opts.direction ?? 'both';
+  if (direction !== 'up' && direction !== 'down' && direction !== 'both') {
+    throw new RangeError(`direction must be up, down or both, got ${String(direction)}`);
+  }
+  return {
+    direction,
+    warmup: checkNumber('warmup', opts.warmup ?? defaultWarmup, 0, Infinity, true),
+    diff: opts.diff ?? false,
+    log: opts.log ?? false,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * New high / new low over a window.
+ *
+ * A sample strictly above the maximum (or below the minimum) of the previous `window` samples is
+ * a breakout. Its size is measured in units of that window's range: `e = (x - max) / (max - min)`
+ * (`FLAT_BREAKOUT` = 1e9 on a flat window). Score = `0.5 + 0.5 * e / (1 + e)` for a breakout and 0 otherwise,
+ * so every breakout scores above 0.5 and `alertScore(t)` is the score of a breakout by `t` ranges
+ * (`alertScore(0)` = 0.5: any new high/low alerts). Sliding max/min with monotone deques: O(1)
+ * amortised per sample.
+ */
+import {
+  applyTransform,
+  checkNumber,
+  deviationToScore,
+  initTransform,
+  resolveCommon,
+  type TransformState,
+} from './common.js';
+import type { CommonDetectorOptions, Detector } from './types.js';
+
+export interface RangeOptions extends CommonDetectorOptions {
+  /** Number of earlier samples the high and low are taken over. Default 100. */
+  window?: number;
+  /** Breakout size, in window ranges, that alerts. Default 0 (any new high/low). */
+  threshold?: number;
+}
+
+/** Sliding max/min of the last `window` values (monotone deques, O(1) amortised). */
+export interface BreakoutState {
+  /** Index of the next sample. */
+  i: number;
+  /** Decreasing deque of (index, value) for the max. */
+  maxI: number[];
+  maxV: number[];
+  /** Increasing deque for the min. */
+  minI: number[];
+  minV: number[];
+}
+
+export function initBreakout(): BreakoutState {
+  return { i: 0, maxI: [], maxV: [], minI: [], minV: [] };
+}
+
+/** Breakout size reported for a breakout from a flat window (finite, so states stay JSON). */
+export const FLAT_BREAKOUT = 1e9;
+
+/**
+ * Scores `v` against the max/min of the previous `window` values, then adds it. Returns the
+ * breakout size in window ranges (>= 0, `FLAT_BREAKOUT` from a flat window) when `v` is strictly
+ * above the max (`up`) or below the min (`down`) and at least `warmup` values were seen; -1
+ * otherwise.
+ */
+export function breakoutStep(
+  s: BreakoutState,
+  v: number,
+  window: number,
+  warmup: number,
+  up: boolean,
+  down: boolean,
+): number {
+  const i = s.i;
+  // Keep indices i-window .. i-1.
+  while (s.maxI.length > 0 && (s.maxI[0] as number) < i - window) {
+    s.maxI.shift();
+    s.maxV.shift();
+  }
+  while (s.minI.length > 0 && (s.minI[0] as number) < i - window) {
+    s.minI.shift();
+    s.minV.shift();
+  }
+  let e = -1;
+  if (i >= warmup && i > 0) {
+    const hi = s.maxV[0] as number;
+    const lo = s.minV[0] as number;
+    const span = hi - lo;
+    if (up && v > hi) e = span > 0 ? Math.min(FLAT_BREAKOUT, (v - hi) / span) : FLAT_BREAKOUT;
+    else if (down && v < lo) e = span > 0 ? Math.min(FLAT_BREAKOUT, (lo - v) / span) : FLAT_BREAKOUT;
+  }
+  while (s.maxV.length > 0 && (s.maxV[s.maxV.length - 1] as number) <= v) {
+    s.maxV.pop();
+    s.maxI.pop();
+  }
+  s.maxV.push(v);
+  s.maxI.push(i);
+  while (s.minV.length > 0 && (s.minV[s.minV.length - 1] as number) >= v) {
+    s.minV.pop();
+    s.minI.pop();
+  }
+  s.minV.push(v);
+  s.minI.push(i);
+  s.i = i + 1;
+  return e;
+}
+
+export interface RangeState {
+  tf: TransformState;
+  br: BreakoutState;
+}
+
+export const RANGE_DEFAULTS = { window: 100, threshold: 0 } as const;
+
+export function breakoutScore(e: number): number {
+  return 0.5 + 0.5 * deviationToScore(e);
+}
+
+export function createRange(opts: RangeOptions = {}): Detector<RangeState> {
+  const window = checkNumber('window', opts.window ?? RANGE_DEFAULTS.window, 1, 1e7, true);
+  const threshold = checkNumber('threshold', opts.threshold ?? RANGE_DEFAULTS.threshold, 0);
+  // Default warm-up: a full window, so that "new high" means "highest of the last `window`".
+  const c = resolveCommon(opts, window);
+  const warmup = Math.max(1, Math.min(c.warmup, window));
+  const up = c.direction !== 'down';
+  const down = c.direction !== 'up';
+  return {
+    type: 'range',
+    init: () => ({ tf: initTransform(), br: initBreakout() }),
+    step(s, x) {
+      if (!Number.isFinite(x)) return 0;
+      const v = applyTransform(c, s.tf, x);
+      if (Number.isNaN(v)) return 0;
+      const e = breakoutStep(s.br, v, window, warmup, up, down);
+      return e >= 0 ? breakoutScore(e) : 0;
+    },
+    alertScore: (t = threshold) => breakoutScore(t),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Rolling z-score: the trading bots' default detector.
+ *
+ * Each sample is scored against the mean and sample standard deviation (n - 1) of the strictly
+ * earlier samples in the window (the sample itself is not included), then joins the window.
+ * Score = |z| / (1 + |z|) (see `deviationToScore`), so `alertScore(3)` = 0.75.
+ */
+import {
+  applyTransform,
+  checkNumber,
+  deviationToScore,
+  directed,
+  initRolling,
+  initTransform,
+  resolveCommon,
+  rollingPush,
+  rollingSd,
+  scoreToDeviation,
+  signedZ,
+  type RollingState,
+  type TransformState,
+} from './common.js';
+import type { CommonDetectorOptions, Detector } from './types.js';
+
+export interface ZScoreOptions extends CommonDetectorOptions {
+  /** Number of earlier samples the mean and sd are computed over. Default 100. */
+  window?: number;
+  /** Alert threshold in z units. Default 3. */
+  threshold?: number;
+}
+
+export interface ZScoreState {
+  tf: TransformState;
+  roll: RollingState;
+}
+
+export const ZSCORE_DEFAULTS = { window: 100, threshold: 3 } as const;
+
+/** Default warm-up: min(30, window) earlier samples before the first score. */
+export function createZScore(opts: ZScoreOptions = {}): Detector<ZScoreState> {
+  const window = checkNumber('window', opts.window ?? ZSCORE_DEFAULTS.window, 2, 1e7, true);
+  const threshold = checkNumber('threshold', opts.threshold ?? ZSCORE_DEFAULTS.threshold, 0);
+  const c = resolveCommon(opts, Math.min(30, window));
+  // A z needs at least two earlier samples for a standard deviation.
+  const warmup = Math.max(2, Math.min(c.warmup, window));
+  return {
+    type: 'zscore',
+    init: () => ({ tf: initTransform(), roll: initRolling() }),
+    step(state, x) {
+      if (!Number.isFinite(x)) return 0;
+      const v = applyTransform(c, state.tf, x);
+      if (Number.isNaN(v)) return 0;
+      const r = state.roll;
+      let score = 0;
+      if (r.buf.length >= warmup) {
+        score = deviationToScore(directed(signedZ(v, r.mean, rollingSd(r)), c.direction));
+      }
+      rollingPush(r, v, window);
+      return score;
+    },
+    alertScore: (t = threshold) => deviationToScore(t),
+  };
+}
+
+/** The z a score stands for (inverse of the score map). */
+export const zFromScore = scoreToDeviation;

@@ -1,0 +1,106 @@
+import type { BotEvent } from '../../model/batch.js';
+import { labelsKey } from '../../model/fingerprint.js';
+import type { AlertSignal } from '../../model/signal.js';
+import type { RuleConfig } from './schema.js';
+import type { Sample, SignalParts } from './types.js';
+
+/** `grid-*` style globs: `*` any run of characters, `?` one. */
+export function globMatcher(pattern: string): (s: string) => boolean {
+  if (!/[*?]/.test(pattern)) return (s) => s === pattern;
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('')
+        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('') +
+      '$',
+  );
+  return (s) => re.test(s);
+}
+
+/** The rule's `match` filter as a predicate on (source, labels). */
+export function inputFilter(rule: RuleConfig): (source: string, labels: Record<string, string>) => boolean {
+  const m = rule.match;
+  if (!m) return () => true;
+  const src = m.source === undefined ? () => true : globMatcher(m.source);
+  const want = Object.entries(m.labels ?? {});
+  return (source, labels) => src(source) && want.every(([k, v]) => labels[k] === v);
+}
+
+export function seriesKey(rule: string, s: Sample): string {
+  return `${rule}|${s.source}|${s.metric}|${labelsKey(s.labels)}`;
+}
+
+/** Labels of an event that a rule groups by (`by: [symbol]`); `symbol` comes from the event itself. */
+export function eventLabels(e: BotEvent, by: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = { source: e.source };
+  for (const k of by ?? []) {
+    const v = k === 'symbol' ? e.symbol : e.data[k];
+    if (v !== undefined && v !== null) out[k] = String(v);
+  }
+  return out;
+}
+
+export function eventMatches(
+  e: BotEvent,
+  data: Record<string, string | number | boolean> | undefined,
+): boolean {
+  if (!data) return true;
+  for (const [k, v] of Object.entries(data)) {
+    const actual = k === 'symbol' ? e.symbol : e.data[k];
+    if (actual !== v) return false;
+  }
+  return true;
+}
+
+export function formatNumber(v: number | undefined): string {
+  if (v === undefined) return '';
+  if (Number.isInteger(v)) return String(v);
+  const abs = Math.abs(v);
+  return abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : String(Number(v.toPrecision(3)));
+}
+
+/** Fills `{{name}}` and `{{labels.name}}` placeholders. Unknown names are left empty. */
+export function fillTemplate(
+  template: string,
+  vars: Record<string, string | number | undefined>,
+  labels: Record<string, string>,
+): string {
+  return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_m, key: string) => {
+    if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
+    const v = vars[key];
+    return typeof v === 'number' ? formatNumber(v) : (v ?? '');
+  });
+}
+
+/** Builds a signal of a rule, with its annotations filled in from the rule's templates or defaults. */
+export function ruleSignal(
+  rule: RuleConfig,
+  alert: string,
+  kind: AlertSignal['kind'],
+  parts: SignalParts,
+  defaultTitle: string,
+): AlertSignal {
+  const labels = rule.labels ? { ...parts.labels, ...rule.labels } : parts.labels;
+  const vars = { ...parts.vars, severity: parts.severity, rule: rule.name, alert };
+  const annotations: Record<string, string> = {};
+  const templates = rule.annotations ?? {};
+  annotations.title = fillTemplate(templates.title ?? defaultTitle, vars, labels);
+  for (const [k, t] of Object.entries(templates))
+    if (k !== 'title') annotations[k] = fillTemplate(t, vars, labels);
+  if (rule.description && !annotations.message) annotations.message = rule.description;
+  const signal: AlertSignal = {
+    name: alert,
+    kind,
+    status: parts.status,
+    severity: parts.severity,
+    labels,
+    annotations,
+    ts: parts.ts,
+    rule: rule.name,
+    origin: 'rule',
+  };
+  if (parts.value !== undefined) signal.value = parts.value;
+  if (rule.dedup === 'none') signal.force = true;
+  return signal;
+}

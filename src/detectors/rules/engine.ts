@@ -1,0 +1,175 @@
+import type { BotEvent, IngestBatch } from '../../model/batch.js';
+import type { AlertSignal } from '../../model/signal.js';
+import { absenceRule } from './absence.js';
+import { anomalyRule } from './anomaly.js';
+import { changeRule } from './change.js';
+import { countRule } from './count.js';
+import { eventRule } from './event.js';
+import { ratioRule } from './ratio.js';
+import type { RuleConfig } from './schema.js';
+import { thresholdRule } from './threshold.js';
+import type { CompiledRule, RuleContext, Sample } from './types.js';
+
+export function compileRule(rule: RuleConfig): CompiledRule {
+  switch (rule.kind) {
+    case 'threshold':
+      return thresholdRule(rule);
+    case 'ratio':
+      return ratioRule(rule);
+    case 'count':
+      return countRule(rule);
+    case 'change':
+      return changeRule(rule);
+    case 'absence':
+      return absenceRule(rule);
+    case 'event':
+      return eventRule(rule);
+    case 'anomaly':
+      return anomalyRule(rule);
+  }
+}
+
+/** What evaluating a batch or a tick produced: signals, and the state and timers to store. */
+export interface EvalResult {
+  signals: AlertSignal[];
+  /** Changed states by key (`null`: delete). */
+  writes: Map<string, unknown>;
+  /** Timers by key: when to tick it (`null`: cancel). */
+  timers: Map<string, number | null>;
+}
+
+export type Evaluable = Pick<IngestBatch, 'snapshots' | 'events' | 'alerts'>;
+
+/**
+ * Runs every rule over inputs. Pure: states come in (loaded by the caller in one round trip, for
+ * the keys `keysFor` named), changed states, timers and signals go out. Inputs are taken in order,
+ * so a series sees its samples in the order they were accepted.
+ */
+export class RuleEngine {
+  readonly rules: CompiledRule[];
+  private readonly byMetric = new Map<string, CompiledRule[]>();
+  private readonly byEvent = new Map<string, CompiledRule[]>();
+  private readonly bySource: CompiledRule[] = [];
+  private readonly byName = new Map<string, CompiledRule>();
+
+  constructor(configs: readonly RuleConfig[]) {
+    this.rules = configs.filter((r) => r.enabled !== false).map(compileRule);
+    for (const r of this.rules) {
+      this.byName.set(r.name, r);
+      for (const m of r.metrics ?? []) push(this.byMetric, m, r);
+      for (const e of r.events ?? []) push(this.byEvent, e, r);
+      if (r.watchesSources) this.bySource.push(r);
+    }
+  }
+
+  /** Every state key the inputs will read. */
+  keysFor(input: Evaluable): Set<string> {
+    const keys = new Set<string>();
+    this.visit(input, (rule, key) => {
+      keys.add(key);
+      void rule;
+    });
+    return keys;
+  }
+
+  /** Evaluates the inputs against `states` (every key from `keysFor`, absent when never stored). */
+  evaluate(input: Evaluable, states: Map<string, unknown>, now: number): EvalResult {
+    const { ctx, result } = this.context(states, now);
+    this.visit(input, (rule, key, sample, event, source) => {
+      if (sample) rule.onSample?.(ctx, key, sample);
+      else if (event) rule.onEvent?.(ctx, key, event);
+      else if (source !== undefined) rule.onSource?.(ctx, key, source);
+    });
+    return result;
+  }
+
+  /** Runs due timers. `keys` are timer keys; their states must be in `states`. */
+  tick(keys: readonly string[], states: Map<string, unknown>, now: number): EvalResult {
+    const { ctx, result } = this.context(states, now);
+    for (const key of keys) {
+      const rule = this.byName.get(key.slice(0, key.indexOf('|')));
+      if (rule?.onTick) rule.onTick(ctx, key, now);
+      else result.timers.set(key, null);
+    }
+    return result;
+  }
+
+  /** Sources that absence rules expect before they first report: seeded on a tick. */
+  expected(): { rule: string; key: string; source: string }[] {
+    return this.rules.flatMap((r) => (r.expectedKeys?.() ?? []).map((e) => ({ rule: r.name, ...e })));
+  }
+
+  /** Starts watching expected sources that have no state yet. */
+  seed(
+    missing: readonly { rule: string; key: string; source: string }[],
+    states: Map<string, unknown>,
+    now: number,
+  ) {
+    const { ctx, result } = this.context(states, now);
+    for (const m of missing) this.byName.get(m.rule)?.onSource?.(ctx, m.key, m.source);
+    return result;
+  }
+
+  private context(states: Map<string, unknown>, now: number): { ctx: RuleContext; result: EvalResult } {
+    const result: EvalResult = { signals: [], writes: new Map(), timers: new Map() };
+    const ctx: RuleContext = {
+      now,
+      get: <S>(key: string) => states.get(key) as S | undefined,
+      set: (key, state) => {
+        if (state === null) states.delete(key);
+        else states.set(key, state);
+        result.writes.set(key, state);
+      },
+      timer: (key, dueAt) => result.timers.set(key, dueAt),
+      emit: (signal) => result.signals.push(signal),
+    };
+    return { ctx, result };
+  }
+
+  private visit(
+    input: Evaluable,
+    fn: (rule: CompiledRule, key: string, sample?: Sample, event?: BotEvent, source?: string) => void,
+  ): void {
+    const sources = new Set<string>();
+    for (const snap of input.snapshots) {
+      sources.add(snap.source);
+      for (const metric in snap.metrics) {
+        const rules = this.byMetric.get(metric);
+        if (!rules) continue;
+        const sample: Sample = {
+          source: snap.source,
+          metric,
+          labels: snap.labels,
+          value: snap.metrics[metric] as number,
+          ts: snap.ts,
+        };
+        for (const rule of rules) {
+          const key = rule.keyForSample?.(sample);
+          if (key !== undefined) fn(rule, key, sample);
+        }
+      }
+    }
+    for (const ev of input.events) {
+      sources.add(ev.source);
+      for (const rules of [this.byEvent.get(ev.type), this.byEvent.get('*')]) {
+        for (const rule of rules ?? []) {
+          const key = rule.keyForEvent?.(ev);
+          if (key !== undefined) fn(rule, key, undefined, ev);
+        }
+      }
+    }
+    for (const a of input.alerts) if (a.labels.source) sources.add(a.labels.source);
+    for (const source of sources) {
+      for (const rule of this.bySource) {
+        const key = rule.keyForSource?.(source);
+        if (key !== undefined) fn(rule, key, undefined, undefined, source);
+      }
+    }
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}

@@ -1,0 +1,160 @@
+/** Admin API backed by AlertApi: list and acknowledge alerts, list, create and delete silences. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { issuesToErrors, parseIsoTime, summariseErrors, type FieldError } from '../model/inputs.js';
+import type { SilenceInput } from './alert-api.js';
+import { accessHooks, principalOf, type ServerContext } from './context.js';
+import { parseDuration } from './duration.js';
+import { HttpError, invalidInput } from './errors.js';
+
+const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
+const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+const listQuerySchema = z.object({
+  status: z
+    .enum(['pending', 'firing', 'resolved'], { error: 'must be pending, firing or resolved' })
+    .optional(),
+});
+
+const ackSchema = z.strictObject(
+  {
+    by: z.string({ error: 'must be a string' }).min(1).max(128).optional(),
+    comment: z.string({ error: 'must be a string' }).max(1024).optional(),
+  },
+  { error: 'must be an object' },
+);
+
+const silenceSchema = z.strictObject(
+  {
+    matchers: z
+      .array(
+        z.strictObject(
+          {
+            name: z
+              .string({ error: 'must be a string' })
+              .max(128)
+              .regex(MATCHER_NAME_RE, { error: 'must be a label name (letters, digits and _ . -)' }),
+            value: z.string({ error: 'must be a string' }).max(1024),
+            op: z.enum(['=', '!=', '=~', '!~'], { error: 'must be one of = != =~ !~' }).default('='),
+          },
+          { error: 'must be an object {name, value, op}' },
+        ),
+        { error: 'must be an array of matchers' },
+      )
+      .min(1, { error: 'needs at least one matcher' })
+      .max(32, { error: 'has more than 32 matchers' }),
+    startsAt: z.string({ error: 'must be an ISO 8601 string' }).optional(),
+    endsAt: z.string({ error: 'must be an ISO 8601 string' }).optional(),
+    duration: z.string({ error: 'must be a duration such as 2h or 30m' }).optional(),
+    createdBy: z.string({ error: 'must be a string' }).min(1).max(128),
+    comment: z.string({ error: 'must be a string' }).max(1024).default(''),
+  },
+  { error: 'must be an object' },
+);
+
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: PropertyKey[] = [],
+): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const errors = issuesToErrors(r.error.issues, prefix);
+    throw invalidInput(summariseErrors(errors), errors);
+  }
+  return r.data;
+}
+
+function pathParam(req: FastifyRequest, name: string): string {
+  const v = (req.params as Record<string, string | undefined>)[name] ?? '';
+  if (!ID_RE.test(v)) {
+    const errors = [{ path: name, message: 'must be 1-128 letters, digits and _ . : -' }];
+    throw invalidInput(summariseErrors(errors), errors);
+  }
+  return v;
+}
+
+export function buildSilence(raw: unknown, now: number): SilenceInput {
+  const v = parseOrThrow(silenceSchema, raw);
+  const errors: FieldError[] = [];
+  v.matchers.forEach((m, i) => {
+    if (m.op === '=~' || m.op === '!~') {
+      try {
+        new RegExp(`^(?:${m.value})$`);
+      } catch {
+        errors.push({ path: `matchers[${i}].value`, message: 'is not a valid regular expression' });
+      }
+    }
+  });
+  let startsAt = now;
+  if (v.startsAt !== undefined) {
+    const t = parseIsoTime(v.startsAt);
+    if (t === undefined) errors.push({ path: 'startsAt', message: 'is not an ISO 8601 date-time' });
+    else startsAt = Math.max(t, now);
+  }
+  let endsAt: number | undefined;
+  if (v.endsAt !== undefined && v.duration !== undefined)
+    errors.push({ path: 'duration', message: 'give endsAt or duration, not both' });
+  else if (v.endsAt !== undefined) {
+    endsAt = parseIsoTime(v.endsAt);
+    if (endsAt === undefined) errors.push({ path: 'endsAt', message: 'is not an ISO 8601 date-time' });
+  } else if (v.duration !== undefined) {
+    const d = parseDuration(v.duration);
+    if (d === undefined || d <= 0)
+      errors.push({ path: 'duration', message: 'is not a duration such as 2h or 30m' });
+    else endsAt = startsAt + d;
+  } else errors.push({ path: 'endsAt', message: 'is required (or give duration)' });
+  if (endsAt !== undefined && endsAt <= startsAt)
+    errors.push({
+      path: v.duration !== undefined ? 'duration' : 'endsAt',
+      message: 'must be after the start',
+    });
+  if (errors.length > 0 || endsAt === undefined) throw invalidInput(summariseErrors(errors), errors);
+  return { matchers: v.matchers, startsAt, endsAt, createdBy: v.createdBy, comment: v.comment };
+}
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { deps } = ctx;
+  const admin = (route: string) => {
+    const h = accessHooks(ctx, route, 'admin');
+    return { onRequest: [h.onRequest], preParsing: [h.preParsing] };
+  };
+
+  app.get('/v1/alerts', admin('alerts_list'), async (req: FastifyRequest) => {
+    const q = parseOrThrow(listQuerySchema, req.query ?? {});
+    const alerts = await deps.alerts.listAlerts(q.status === undefined ? {} : { status: q.status });
+    return { alerts };
+  });
+
+  app.post('/v1/alerts/:fingerprint/ack', admin('alerts_ack'), async (req: FastifyRequest) => {
+    const fingerprint = pathParam(req, 'fingerprint');
+    const body = parseOrThrow(ackSchema, req.body ?? {});
+    const ack = {
+      by: body.by ?? principalOf(req).name,
+      at: deps.clock(),
+      ...(body.comment ? { comment: body.comment } : {}),
+    };
+    const alert = await deps.alerts.acknowledge(fingerprint, ack);
+    if (!alert) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
+    return { acknowledged: true, alert };
+  });
+
+  app.get('/v1/silences', admin('silences_list'), async () => ({
+    silences: await deps.alerts.listSilences(),
+  }));
+
+  app.post('/v1/silences', admin('silences_create'), async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.body === undefined || req.body === null)
+      throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON silence');
+    const input = buildSilence(req.body, deps.clock());
+    const silence = await deps.alerts.createSilence(input);
+    return reply.code(201).send({ id: silence.id, silence });
+  });
+
+  app.delete('/v1/silences/:id', admin('silences_delete'), async (req: FastifyRequest) => {
+    const id = pathParam(req, 'id');
+    if (!(await deps.alerts.deleteSilence(id)))
+      throw new HttpError(404, 'not_found', `no silence with id ${id}`);
+    return { deleted: true, id };
+  });
+}

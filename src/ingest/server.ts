@@ -1,0 +1,204 @@
+/**
+ * The ingest HTTP server: accepts, validates, authenticates and enqueues; it never evaluates.
+ *
+ * `buildServer(deps)` returns a Fastify instance that is not listening yet:
+ * `await app.listen({ host: config.host, port: config.port })`.
+ */
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import { Authenticator } from './auth.js';
+import { formatDuration } from './duration.js';
+import { initRequestState, requestState, type IngestDeps, type ServerContext } from './context.js';
+import { HttpError, QueueUnavailableError, type ErrorBody } from './errors.js';
+import { parseJsonBody } from './json.js';
+import { registerAdminRoutes } from './routes-admin.js';
+import { registerIngestRoutes } from './routes-ingest.js';
+import { registerOpsRoutes } from './routes-ops.js';
+
+export type { IngestDeps, HealthReport } from './context.js';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
+function isQueueUnavailable(err: unknown): boolean {
+  return (
+    err instanceof QueueUnavailableError || (err instanceof Error && err.name === 'QueueUnavailableError')
+  );
+}
+
+function toErrorAnswer(err: unknown, deps: IngestDeps, requestId: string): ErrorAnswer {
+  if (err instanceof HttpError) {
+    const a: ErrorAnswer = { status: err.statusCode, body: err.body() };
+    if (err.headers) a.headers = err.headers;
+    return a;
+  }
+  if (isQueueUnavailable(err))
+    return {
+      status: 503,
+      body: {
+        error: 'queue_unavailable',
+        message: 'the queue (Redis) is unavailable, nothing was accepted; send the request again later',
+      },
+      headers: { 'retry-after': '5' },
+    };
+  const fe = err as Partial<FastifyError>;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        status: 413,
+        body: {
+          error: 'payload_too_large',
+          message: `the body is larger than the limit of ${deps.config.body_limit} bytes (server.body_limit); send smaller batches`,
+        },
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        body: {
+          error: 'unsupported_media_type',
+          message: 'send a JSON body with Content-Type: application/json',
+        },
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {
+        status: 400,
+        body: { error: 'invalid_json', message: 'the request body is empty; send a JSON document' },
+      };
+  }
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500)
+    return { status, body: { error: 'bad_request', message: fe.message ?? 'bad request' } };
+  return {
+    status: 500,
+    body: {
+      error: 'internal_error',
+      message: `internal error; the server log has the details (request id ${requestId})`,
+    },
+  };
+}
+
+/** Builds the ingest server (routes, auth, limits, metrics); call `listen` on it to serve. */
+export function buildServer(deps: IngestDeps): FastifyInstance {
+  const { config } = deps;
+  const logger = deps.logger.child(
+    { component: 'ingest' },
+    {
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', 'authorization'],
+        censor: '[redacted]',
+      },
+    },
+  );
+  const ctx: ServerContext = { deps, auth: new Authenticator(config) };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    bodyLimit: config.body_limit,
+    trustProxy: config.trust_proxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
+    },
+  }) as unknown as FastifyInstance;
+
+  for (const access of ['ingest', 'alertmanager', 'admin'] as const) {
+    const open = access === 'alertmanager' ? !(config.alertmanager.auth ?? config.auth) : !config.auth;
+    if (!open && !ctx.auth.hasCredentials(access))
+      logger.warn({ access }, `no credential configured for ${access} routes: they will answer 401`);
+  }
+
+  // Only JSON bodies; everything else is a 415.
+  app.removeAllContentTypeParsers();
+  const parseJson = (
+    req: { method: string },
+    body: string | Buffer,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '' && req.method !== 'POST') return done(null, undefined);
+    try {
+      done(null, parseJsonBody(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string' }, parseJson);
+
+  app.addHook('onRequest', async (req, reply) => {
+    initRequestState(req, deps.clock());
+    reply.header('x-request-id', req.id);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const st = requestState(req);
+    const status = reply.statusCode;
+    if (status >= 400 && st.access !== 'open')
+      deps.metrics.rejected.inc({ route: st.route ?? 'unmatched', status: String(status) });
+    const fields = {
+      method: req.method,
+      path: req.url.split('?')[0],
+      status,
+      ms: Number.isNaN(st.start) ? undefined : deps.clock() - st.start,
+      token: st.principal?.name,
+    };
+    if (status >= 400 && st.access !== 'open') req.log.info(fields, 'request refused');
+    else req.log.debug(fields, 'request');
+  });
+
+  app.setErrorHandler((err, req, reply: FastifyReply) => {
+    const answer = toErrorAnswer(err, deps, req.id);
+    if (answer.status >= 500 && answer.body.error !== 'queue_unavailable')
+      req.log.error({ err }, 'request failed');
+    else if (answer.status === 503)
+      req.log.warn({ err: { message: (err as Error).message } }, 'queue unavailable');
+    if (answer.headers) void reply.headers(answer.headers);
+    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]?.slice(0, 200) ?? '';
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  });
+
+  void app.register(rateLimit, {
+    global: true,
+    max: config.rate_limit.max,
+    timeWindow: config.rate_limit.window,
+    keyGenerator: (req) => {
+      const p = requestState(req).principal;
+      return p && p.kind !== 'anonymous' ? `token:${p.name}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (req, rc) => {
+      const p = requestState(req).principal;
+      const who = p && p.kind !== 'anonymous' ? `token '${p.name}'` : 'this client';
+      return new HttpError(
+        429,
+        'rate_limited',
+        `rate limit of ${rc.max} requests per ${formatDuration(config.rate_limit.window)} exceeded for ${who}; retry in ${rc.after}`,
+      );
+    },
+  });
+
+  void app.register(async (scope) => {
+    registerOpsRoutes(scope, ctx);
+    registerIngestRoutes(scope, ctx);
+    registerAdminRoutes(scope, ctx);
+  });
+
+  return app;
+}

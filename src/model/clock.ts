@@ -1,0 +1,17 @@
+/** Milliseconds since the epoch. Everything time-based takes one, so tests never sleep. */
+export type Clock = () => number;
+
+export const systemClock: Clock = () => Date.now();
+
+/** A clock that moves only when told to: for tests and replays. */
+export class ManualClock {
+  constructor(private t: number) {}
+  readonly now: Clock = () => this.t;
+  set(t: number): void {
+    this.t = t;
+  }
+  advance(ms: number): number {
+    this.t += ms;
+    return this.t;
+  }
+}

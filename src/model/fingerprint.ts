@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * An alert's identity: a hash of its name and its identifying labels, never of a time. The same
+ * value is PagerDuty's dedup_key, so a trigger and its resolve pair up. Hex only, so it is a
+ * valid BullMQ job-id part and Redis key part.
+ */
+export function fingerprint(name: string, labels: Record<string, string>): string {
+  const h = createHash('sha256');
+  h.update(name);
+  for (const k of Object.keys(labels).sort()) {
+    h.update('\u0000');
+    h.update(k);
+    h.update('\u0001');
+    h.update(labels[k] ?? '');
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+/** Canonical text of a label set: `k=v,k=v`, keys sorted. */
+export function labelsKey(labels: Record<string, string>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '';
+  keys.sort();
+  let out = '';
+  for (const k of keys) out += (out ? ',' : '') + k + '=' + labels[k];
+  return out;
+}

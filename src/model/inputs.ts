@@ -1,0 +1,438 @@
+/**
+ * What bots push, as it arrives over HTTP: zod schemas for the raw shapes and normalisers that
+ * turn them into the model (`Snapshot`, `BotEvent`, `AlertSignal`). Every error names the field
+ * by a JSON path relative to the request body (`[3].metrics.api_latency_ms`, `labels.symbol`).
+ *
+ * Timestamps (`ts`): an ISO 8601 string (no offset means UTC), or epoch seconds (< 1e11, e.g.
+ * Python's `time.time()`), or epoch milliseconds (>= 1e11); absent means the receive time.
+ */
+import { z } from 'zod';
+import type { BotEvent, Snapshot } from './batch.js';
+import { SEVERITIES, parseSeverity, type Severity } from './severity.js';
+import type { AlertSignal } from './signal.js';
+
+/** One bad field: where (a JSON path into the body, `''` for the body itself) and what is wrong. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type NormaliseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+export interface NormaliseContext {
+  /** Receive time (ms), the `ts` of items that carry none. */
+  receivedAt: number;
+  /** Used when an item has no `source` (the pushing token's only source). */
+  defaultSource?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits and field schemas
+
+export const LIMITS = {
+  name: 128,
+  labelValue: 1024,
+  labels: 64,
+  metricsPerSnapshot: 1000,
+  title: 1024,
+  message: 32 * 1024,
+  symbol: 64,
+  dataKeys: 256,
+} as const;
+
+/** Sources: letters, digits and `_ . : @ / -`, starting with a letter or digit. */
+export const SOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$/;
+/** Metric names, event types, alert names and label names. */
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+/** Label names (Prometheus style plus `.` and `-`). */
+export const LABEL_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** Earliest plausible timestamp (2000-01-01): anything before is a unit or clock mistake. */
+const MIN_TS = 946_684_800_000;
+
+function describe(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'string') {
+    const shown = input.length > 40 ? `${input.slice(0, 40)}...` : input;
+    return `the string ${JSON.stringify(shown)}`;
+  }
+  if (typeof input === 'number') return Number.isFinite(input) ? `the number ${input}` : String(input);
+  if (typeof input === 'object') return 'an object';
+  return `a ${typeof input}`;
+}
+
+function required(what: string) {
+  return (iss: { input: unknown }) =>
+    iss.input === undefined ? 'is required' : `must be ${what}, got ${describe(iss.input)}`;
+}
+
+function nameField(what: string, re: RegExp, hint: string) {
+  return z
+    .string({ error: required('a string') })
+    .min(1, { error: `must not be empty` })
+    .max(LIMITS.name, { error: `is longer than ${LIMITS.name} characters` })
+    .regex(re, { error: (iss) => `${describe(iss.input)} is not a valid ${what} (${hint})` });
+}
+
+export const sourceSchema = nameField('source', SOURCE_RE, 'letters, digits and _ . : @ / -');
+export const metricNameSchema = nameField('metric name', NAME_RE, 'letters, digits and _ . : -');
+export const eventTypeSchema = nameField('event type', NAME_RE, 'letters, digits and _ . : -');
+export const alertNameSchema = nameField('alert name', NAME_RE, 'letters, digits and _ . : -');
+export const labelNameSchema = nameField('label name', LABEL_NAME_RE, 'letters, digits and _ . -');
+
+/** A finite JSON number: no strings of digits, no NaN, no Infinity. */
+export const finiteNumberSchema = z.number({
+  error: (iss) => {
+    if (iss.input === undefined) return 'is required';
+    if (typeof iss.input === 'number') return `must be a finite number, got ${String(iss.input)}`;
+    if (typeof iss.input === 'string' && iss.input.trim() !== '' && Number.isFinite(Number(iss.input)))
+      return `must be a JSON number, got the string ${JSON.stringify(iss.input)} (send it unquoted)`;
+    return `must be a finite number, got ${describe(iss.input)}`;
+  },
+});
+
+const labelValueSchema = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number' || typeof iss.input === 'boolean'
+        ? `label values must be strings, got ${describe(iss.input)} (quote it: "${String(iss.input)}")`
+        : `label values must be strings, got ${describe(iss.input)}`,
+  })
+  .max(LIMITS.labelValue, { error: `is longer than ${LIMITS.labelValue} characters` });
+
+export const labelsSchema = z
+  .record(labelNameSchema, labelValueSchema, { error: required('an object of string labels') })
+  .refine((l) => Object.keys(l).length <= LIMITS.labels, {
+    error: `has more than ${LIMITS.labels} labels`,
+  });
+
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Parses an ISO 8601 / RFC 3339 date-time to ms since epoch; any fraction precision (ns too) is
+ * truncated to ms; no offset means UTC. Undefined when the string is not such a date-time.
+ */
+export function parseIsoTime(s: string): number | undefined {
+  const m = ISO_RE.exec(s.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, se, frac, off] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = se === undefined ? 0 : Number(se);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return undefined;
+  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, ms);
+  if (date.getUTCDate() !== day) return undefined; // 31 February and the like
+  let offsetMin = 0;
+  if (off && off !== 'Z' && off !== 'z') {
+    const sign = off.startsWith('-') ? -1 : 1;
+    const digits = off.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (oh > 23 || om > 59) return undefined;
+    offsetMin = sign * (oh * 60 + om);
+  }
+  return date.getTime() - offsetMin * 60_000;
+}
+
+/**
+ * Converts a `ts` as sent (ISO string, epoch seconds or epoch ms) to ms. Returns an error message
+ * instead when it is none of those.
+ */
+export function normaliseTs(input: unknown): { ms: number } | { error: string } {
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) return { error: `must be a finite number, got ${String(input)}` };
+    if (input >= 1e14)
+      return { error: `${input} looks like micro- or nanoseconds; send epoch seconds or milliseconds` };
+    const ms = input < 1e11 ? Math.round(input * 1000) : Math.round(input);
+    if (ms < MIN_TS)
+      return {
+        error: `${input} is before the year 2000; send epoch seconds, epoch milliseconds or ISO 8601`,
+      };
+    return { ms };
+  }
+  if (typeof input === 'string') {
+    const ms = parseIsoTime(input);
+    if (ms === undefined)
+      return {
+        error: `${describe(input)} is not an ISO 8601 date-time (e.g. 2026-11-21T10:08:47.189Z); numbers must not be quoted`,
+      };
+    if (ms < MIN_TS) return { error: `${describe(input)} is before the year 2000` };
+    return { ms };
+  }
+  return {
+    error: `must be an ISO 8601 string or epoch seconds/milliseconds, got ${describe(input)}`,
+  };
+}
+
+const tsSchema = z.unknown().transform((v, ctx): number | undefined => {
+  if (v === undefined) return undefined;
+  const r = normaliseTs(v);
+  if ('error' in r) {
+    ctx.addIssue({ code: 'custom', message: r.error, input: v });
+    return z.NEVER;
+  }
+  return r.ms;
+});
+
+const severityWords = SEVERITIES.join(', ');
+
+export const severitySchema = z
+  .string({ error: required(`a severity (${severityWords})`) })
+  .transform((word, ctx): Severity => {
+    const s = parseSeverity(word);
+    if (!s) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown severity ${JSON.stringify(word.slice(0, 40))}; use ${severityWords} (or an alias such as error, warn, low, debug)`,
+        input: word,
+      });
+      return z.NEVER;
+    }
+    return s;
+  });
+
+const objectError = required('an object');
+
+// ---------------------------------------------------------------------------------------------
+// Raw input schemas
+
+export const snapshotInputSchema = z.strictObject(
+  {
+    source: sourceSchema.optional(),
+    ts: tsSchema.optional(),
+    metrics: z
+      .record(metricNameSchema, finiteNumberSchema, { error: required('an object of {name: number}') })
+      .refine((m) => Object.keys(m).length <= LIMITS.metricsPerSnapshot, {
+        error: `holds more than ${LIMITS.metricsPerSnapshot} metrics; split the snapshot`,
+      }),
+    labels: labelsSchema
+      .refine((l) => !('source' in l), { error: 'must not hold `source`: use the top-level field' })
+      .optional(),
+  },
+  { error: objectError },
+);
+
+export const eventInputSchema = z.strictObject(
+  {
+    source: sourceSchema.optional(),
+    ts: tsSchema.optional(),
+    type: eventTypeSchema,
+    severity: severitySchema.optional(),
+    symbol: z
+      .string({ error: required('a string') })
+      .min(1, { error: 'must not be empty' })
+      .max(LIMITS.symbol, { error: `is longer than ${LIMITS.symbol} characters` })
+      .optional(),
+    data: z
+      .record(z.string(), z.unknown(), { error: required('an object') })
+      .refine((d) => Object.keys(d).length <= LIMITS.dataKeys, {
+        error: `has more than ${LIMITS.dataKeys} keys`,
+      })
+      .optional(),
+  },
+  { error: objectError },
+);
+
+export const directAlertInputSchema = z.strictObject(
+  {
+    name: alertNameSchema,
+    severity: severitySchema,
+    title: z
+      .string({ error: required('a string') })
+      .min(1, { error: 'must not be empty' })
+      .max(LIMITS.title, { error: `is longer than ${LIMITS.title} characters` }),
+    message: z
+      .string({ error: required('a string') })
+      .max(LIMITS.message, { error: `is longer than ${LIMITS.message} characters` })
+      .optional(),
+    source: sourceSchema.optional(),
+    labels: labelsSchema.optional(),
+    force: z.boolean({ error: required('true or false') }).optional(),
+    status: z
+      .enum(['firing', 'resolved'], {
+        error: (iss) => `must be "firing" or "resolved", got ${describe(iss.input)}`,
+      })
+      .optional(),
+    value: finiteNumberSchema.optional(),
+    ts: tsSchema.optional(),
+  },
+  { error: objectError },
+);
+
+export type SnapshotInput = z.input<typeof snapshotInputSchema>;
+export type EventInput = z.input<typeof eventInputSchema>;
+export type DirectAlertInput = z.input<typeof directAlertInputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Paths and issue formatting
+
+const IDENT_RE = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** `[3].metrics.api_latency_ms`; keys that are not identifiers are quoted: `labels["a b"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else {
+      const key = String(seg);
+      if (IDENT_RE.test(key)) out += out === '' ? key : `.${key}`;
+      else out += `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out;
+}
+
+/** Turns zod issues into field errors, `prefix` being the path of the parsed value in the body. */
+export function issuesToErrors(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: PropertyKey[] = [],
+): FieldError[] {
+  const out: FieldError[] = [];
+  for (const iss of issues) {
+    const path = [...prefix, ...iss.path];
+    if (iss.code === 'unrecognized_keys') {
+      for (const key of iss.keys) out.push({ path: formatPath([...path, key]), message: 'unknown field' });
+    } else if (iss.code === 'invalid_key') {
+      const inner = iss.issues[0]?.message ?? 'is not a valid name';
+      out.push({ path: formatPath(path), message: inner });
+    } else if (iss.code === 'invalid_union' && iss.errors.length > 0) {
+      out.push(...issuesToErrors(iss.errors[0] ?? [], path));
+    } else {
+      out.push({ path: formatPath(path), message: iss.message });
+    }
+  }
+  return out;
+}
+
+/** "Body" as the path users read when the error is about the whole body. */
+export function summariseErrors(errors: readonly FieldError[], max = 3): string {
+  const shown = errors.slice(0, max).map((e) => `${e.path || '(body)'}: ${e.message}`);
+  const more = errors.length > max ? ` (and ${errors.length - max} more)` : '';
+  return `${errors.length} invalid field${errors.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`;
+}
+
+/** The items of a body that may be one object or an array of them, with their path prefixes. */
+export function bodyItems(body: unknown): { items: unknown[]; array: boolean } | { error: FieldError } {
+  if (Array.isArray(body)) {
+    if (body.length === 0) return { error: { path: '', message: 'the batch is empty' } };
+    return { items: body, array: true };
+  }
+  if (body !== null && typeof body === 'object') return { items: [body], array: false };
+  return {
+    error: {
+      path: '',
+      message: `the body must be a JSON object or an array of objects, got ${describe(body)}`,
+    },
+  };
+}
+
+function normaliseEach<S extends z.ZodType, T>(
+  body: unknown,
+  schema: S,
+  build: (item: z.output<S>, prefix: PropertyKey[], errors: FieldError[]) => T | undefined,
+): NormaliseResult<T[]> {
+  const b = bodyItems(body);
+  if ('error' in b) return { ok: false, errors: [b.error] };
+  const errors: FieldError[] = [];
+  const out: T[] = [];
+  b.items.forEach((raw, i) => {
+    const prefix: PropertyKey[] = b.array ? [i] : [];
+    const r = schema.safeParse(raw);
+    if (!r.success) {
+      errors.push(...issuesToErrors(r.error.issues, prefix));
+      return;
+    }
+    const v = build(r.data, prefix, errors);
+    if (v !== undefined) out.push(v);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out };
+}
+
+function resolveSource(
+  source: string | undefined,
+  ctx: NormaliseContext,
+  prefix: PropertyKey[],
+  errors: FieldError[],
+): string | undefined {
+  const s = source ?? ctx.defaultSource;
+  if (s === undefined)
+    errors.push({
+      path: formatPath([...prefix, 'source']),
+      message: 'is required (the token may push several sources, so name one)',
+    });
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalisers
+
+/** One snapshot or an array of them -> Snapshots (ts in ms, labels always present). */
+export function normaliseSnapshots(body: unknown, ctx: NormaliseContext): NormaliseResult<Snapshot[]> {
+  return normaliseEach(body, snapshotInputSchema, (v, prefix, errors) => {
+    const source = resolveSource(v.source, ctx, prefix, errors);
+    if (source === undefined) return undefined;
+    return { source, ts: v.ts ?? ctx.receivedAt, metrics: v.metrics, labels: v.labels ?? {} };
+  });
+}
+
+/** One event or an array of them -> BotEvents. A string `data.symbol` fills a missing `symbol`. */
+export function normaliseEvents(body: unknown, ctx: NormaliseContext): NormaliseResult<BotEvent[]> {
+  return normaliseEach(body, eventInputSchema, (v, prefix, errors) => {
+    const source = resolveSource(v.source, ctx, prefix, errors);
+    if (source === undefined) return undefined;
+    const data = v.data ?? {};
+    const ev: BotEvent = { source, ts: v.ts ?? ctx.receivedAt, type: v.type, data };
+    if (v.severity !== undefined) ev.severity = v.severity;
+    const symbol =
+      v.symbol ?? (typeof data.symbol === 'string' && data.symbol !== '' ? data.symbol : undefined);
+    if (symbol !== undefined) ev.symbol = symbol.slice(0, LIMITS.symbol);
+    return ev;
+  });
+}
+
+/**
+ * One direct alert or an array of them -> AlertSignals: kind `occurrence` (or kind `state`,
+ * status `resolved` for `status: "resolved"`), origin `direct`, labels + `source`, annotations
+ * `{title, message}`.
+ */
+export function normaliseDirectAlerts(body: unknown, ctx: NormaliseContext): NormaliseResult<AlertSignal[]> {
+  return normaliseEach(body, directAlertInputSchema, (v, prefix, errors) => {
+    const source = resolveSource(v.source, ctx, prefix, errors);
+    if (source === undefined) return undefined;
+    const labels = { ...(v.labels ?? {}) };
+    if (labels.source !== undefined && labels.source !== source) {
+      errors.push({
+        path: formatPath([...prefix, 'labels', 'source']),
+        message: `conflicts with source ${JSON.stringify(source)}; drop it from labels`,
+      });
+      return undefined;
+    }
+    labels.source = source;
+    const annotations: Record<string, string> = { title: v.title };
+    if (v.message !== undefined) annotations.message = v.message;
+    const resolved = v.status === 'resolved';
+    const signal: AlertSignal = {
+      name: v.name,
+      kind: resolved ? 'state' : 'occurrence',
+      status: resolved ? 'resolved' : 'firing',
+      severity: v.severity,
+      labels,
+      annotations,
+      ts: v.ts ?? ctx.receivedAt,
+      origin: 'direct',
+    };
+    if (v.force !== undefined) signal.force = v.force;
+    if (v.value !== undefined) signal.value = v.value;
+    return signal;
+  });
+}

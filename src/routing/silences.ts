@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import type { Alert } from '../model/alert.js';
+import { compileMatchers, matcherSchema, type Matcher } from './matchers.js';
+
+/** A silence mutes notifications of the alerts its matchers select until `endsAt`. */
+export interface Silence {
+  id: string;
+  matchers: Matcher[];
+  startsAt: number;
+  endsAt: number;
+  createdBy: string;
+  comment?: string;
+}
+
+/** Silences written in the config file (they hold from start-up until `ends_at`). */
+export const configSilenceSchema = z.strictObject({
+  matchers: z.array(matcherSchema).min(1),
+  ends_at: z.iso.datetime({ offset: true }),
+  comment: z.string().optional(),
+});
+
+/** The silences that apply to `alert` at `now`. */
+export function silencesFor(
+  alert: Pick<Alert, 'name' | 'severity' | 'labels'>,
+  silences: readonly Silence[],
+  now: number,
+): Silence[] {
+  const labels = { ...alert.labels, alertname: alert.name, severity: alert.severity };
+  return silences.filter((s) => s.startsAt <= now && now < s.endsAt && compileMatchers(s.matchers)(labels));
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key Klaxon writes. A shard is an ordered lane of sources: all keys of one shard
+ * share one hash tag, so a Redis Cluster keeps them in one slot and one Lua script can change
+ * them atomically.
+ */
+export class Keys {
+  constructor(
+    readonly prefix: string,
+    readonly shards: number,
+  ) {}
+
+  /** The lane a source's inputs go through. Stable for a given number of shards. */
+  shardOf(source: string): number {
+    return createHash('md5').update(source).digest().readUInt32BE(0) % this.shards;
+  }
+
+  private tag(shard: number): string {
+    return `${this.prefix}:{s${shard}}`;
+  }
+
+  /** Rule and detector states of the shard: hash of state key -> JSON. */
+  ruleStates(shard: number): string {
+    return `${this.tag(shard)}:rules`;
+  }
+  /** Rule timers: sorted set of state key by due time. */
+  ruleTimers(shard: number): string {
+    return `${this.tag(shard)}:rule-timers`;
+  }
+  /** Alerts of the shard: hash of fingerprint -> JSON. */
+  alerts(shard: number): string {
+    return `${this.tag(shard)}:alerts`;
+  }
+  /** Alert timers (reminders, expiry, flapping end, forgetting): sorted set of fingerprint by due time. */
+  alertTimers(shard: number): string {
+    return `${this.tag(shard)}:alert-timers`;
+  }
+  /** Bumped by every commit: a writer that read an older version must start over. */
+  version(shard: number): string {
+    return `${this.tag(shard)}:version`;
+  }
+  /** Marks an ingest job as applied, holding the notifications it produced. */
+  done(shard: number, jobId: string): string {
+    return `${this.tag(shard)}:done:${jobId}`;
+  }
+  /** Alert transitions and notifications, one stream per UTC day (for the digest). */
+  history(shard: number, day: string): string {
+    return `${this.tag(shard)}:history:${day}`;
+  }
+  silences(): string {
+    return `${this.prefix}:silences`;
+  }
+  /** Notifications that exhausted their retries, newest first. */
+  deadLetters(): string {
+    return `${this.prefix}:dead-letters`;
+  }
+  /** Notifications a rate limit held back, waiting for the next summary. */
+  overflow(receiver: string): string {
+    return `${this.prefix}:overflow:${receiver}`;
+  }
+  rateWindow(scope: string, windowStart: number): string {
+    return `${this.prefix}:rate:${scope}:${windowStart}`;
+  }
+  /** Last delivery success and failure per receiver (for /health). */
+  receiverStatus(): string {
+    return `${this.prefix}:receiver-status`;
+  }
+}
+
+/** BullMQ queue names (no `:` allowed). */
+export const queueNames = {
+  ingest: (shard: number) => `ingest-${shard}`,
+  deliver: (receiver: string) => `deliver-${receiver}`,
+  scheduler: 'scheduler',
+};

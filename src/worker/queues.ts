@@ -1,0 +1,167 @@
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { KlaxonConfig } from '../config/schema.js';
+import { QueueUnavailableError } from '../ingest/errors.js';
+import type { IngestBatch } from '../model/batch.js';
+import type { Notification } from '../model/notification.js';
+import { queueNames, type Keys } from '../state/keys.js';
+
+/** What an ingest job carries: a batch (or a shard's part of one), or a timer sweep. */
+export type IngestJob = { type: 'batch'; batch: IngestBatch } | { type: 'tick'; now: number };
+
+/** A receipt parent keeps a multi-shard request atomic (FlowProducer adds a whole flow at once). */
+const RECEIPTS = 'receipts';
+
+/**
+ * The producer side of every queue: ingest lanes (one per shard, each run by one job at a time
+ * across all workers, so a source's inputs are evaluated in order), one delivery queue per
+ * receiver, and the scheduler.
+ */
+export class Queues {
+  readonly ingest: Queue[];
+  readonly deliver = new Map<string, Queue>();
+  readonly receipts: Queue;
+  readonly scheduler: Queue;
+  private readonly flow: FlowProducer;
+
+  constructor(
+    private readonly config: KlaxonConfig,
+    private readonly keys: Keys,
+    connection: Redis,
+  ) {
+    const prefix = config.redis.prefix;
+    const opts = { connection, prefix };
+    this.ingest = Array.from(
+      { length: config.queue.shards },
+      (_, i) => new Queue(queueNames.ingest(i), opts),
+    );
+    for (const name of Object.keys(config.receivers))
+      this.deliver.set(name, new Queue(queueNames.deliver(name), opts));
+    this.receipts = new Queue(RECEIPTS, opts);
+    this.scheduler = new Queue(queueNames.scheduler, opts);
+    this.flow = new FlowProducer(opts);
+    for (const q of this.all()) q.on('error', () => undefined);
+    this.flow.on('error', () => undefined);
+  }
+
+  all(): Queue[] {
+    return [...this.ingest, ...this.deliver.values(), this.receipts, this.scheduler];
+  }
+
+  /** One job at a time per ingest lane, whatever the number of workers. Idempotent. */
+  async init(): Promise<void> {
+    await Promise.all(this.ingest.map((q) => q.setGlobalConcurrency(1)));
+  }
+
+  /**
+   * Durably queues a batch: resolves once it is in Redis, rejects with QueueUnavailableError
+   * otherwise. A batch spanning several lanes is split and added as one flow, all or nothing.
+   */
+  async enqueue(batch: IngestBatch): Promise<void> {
+    const parts = splitByShard(batch, (s) => this.keys.shardOf(s));
+    const jobOpts: JobsOptions = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: false };
+    const timeout = this.config.server.enqueue_timeout;
+    try {
+      const [first] = [...parts];
+      const work: Promise<unknown> =
+        parts.size === 1 && first
+          ? (this.ingest[first[0]] as Queue).add(
+              'batch',
+              { type: 'batch', batch: first[1] } satisfies IngestJob,
+              jobOpts,
+            )
+          : this.flow.add({
+              name: 'receipt',
+              queueName: RECEIPTS,
+              data: { id: batch.id },
+              opts: { removeOnComplete: true },
+              children: [...parts].map(([shard, part]) => ({
+                name: 'batch',
+                queueName: queueNames.ingest(shard),
+                data: { type: 'batch', batch: part } satisfies IngestJob,
+                opts: jobOpts,
+              })),
+            });
+      await withTimeout(work, timeout);
+    } catch (err) {
+      throw new QueueUnavailableError('the ingest queue is unavailable', { cause: err });
+    }
+  }
+
+  /** Enqueues a timer sweep of every lane, once per `bucket` however many schedulers run. */
+  async enqueueTicks(now: number, bucket: number): Promise<void> {
+    await Promise.all(
+      this.ingest.map((q, shard) =>
+        q.add('tick', { type: 'tick', now } satisfies IngestJob, {
+          jobId: `tick.${shard}.${bucket}`,
+          removeOnComplete: { age: 3600, count: 100 },
+          removeOnFail: { age: 86400 },
+        }),
+      ),
+    );
+  }
+
+  /** One delivery job per notification; the id makes a second enqueue of the same one a no-op. */
+  async deliverAll(notifications: readonly Notification[]): Promise<void> {
+    const byReceiver = new Map<string, Notification[]>();
+    for (const n of notifications) {
+      const list = byReceiver.get(n.receiver) ?? [];
+      list.push(n);
+      byReceiver.set(n.receiver, list);
+    }
+    const d = this.config.queue.delivery;
+    await Promise.all(
+      [...byReceiver].map(([receiver, ns]) => {
+        const q = this.deliver.get(receiver);
+        if (!q) throw new Error(`no delivery queue for receiver ${receiver}`);
+        return q.addBulk(
+          ns.map((n) => ({
+            name: n.kind,
+            data: n,
+            opts: {
+              jobId: n.id,
+              attempts: d.attempts,
+              backoff: { type: 'klaxon', delay: d.backoff },
+              removeOnComplete: { age: 86400, count: 50_000 },
+              removeOnFail: { age: 7 * 86400 },
+            },
+          })),
+        );
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.all().map((q) => q.close()), this.flow.close()]);
+  }
+}
+
+/** Splits a batch into the parts each lane evaluates, keeping the order within each part. */
+export function splitByShard(
+  batch: IngestBatch,
+  shardOf: (source: string) => number,
+): Map<number, IngestBatch> {
+  const parts = new Map<number, IngestBatch>();
+  const part = (source: string) => {
+    const shard = shardOf(source);
+    let p = parts.get(shard);
+    if (!p) {
+      p = { ...batch, snapshots: [], events: [], alerts: [] };
+      parts.set(shard, p);
+    }
+    return p;
+  };
+  for (const s of batch.snapshots) part(s.source).snapshots.push(s);
+  for (const e of batch.events) part(e.source).events.push(e);
+  for (const a of batch.alerts) part(a.labels.source ?? '').alerts.push(a);
+  if (parts.size === 0) parts.set(0, batch);
+  return parts;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { AlertView } from '../../src/model/alert.js';
+import type { Notification } from '../../src/model/notification.js';
+
+export const T0 = Date.UTC(2026, 0, 15, 9, 30, 0); // 2026-01-15T09:30:00.000Z
+
+export function alertView(over: Partial<AlertView> = {}): AlertView {
+  return {
+    fingerprint: 'fp-0123456789abcdef',
+    name: 'DrawdownHigh',
+    status: 'firing',
+    severity: 'critical',
+    labels: { source: 'bot-eu-1', symbol: 'BTCUSDT' },
+    annotations: {
+      summary: 'Drawdown above 5% on BTCUSDT',
+      description: 'Equity fell 6.2% from the session high.',
+    },
+    value: 6.2,
+    startsAt: T0,
+    occurrences: 3,
+    ...over,
+  };
+}
+
+export function notification(over: Partial<Notification> = {}, alert: Partial<AlertView> = {}): Notification {
+  return {
+    id: 'n-1',
+    receiver: 'ops',
+    kind: 'firing',
+    alert: alertView(alert),
+    createdAt: T0 + 60_000,
+    ...over,
+  };
+}
+
+/** The long multilingual description of the Alertmanager fixture. */
+export function unicodeLongDescription(): { description: string; labels: Record<string, string> } {
+  // Copied from /work/shared/fixtures/alertmanager/unicode-long-text.json (a real Alertmanager delivery).
+  const raw = JSON.parse(
+    readFileSync(new URL('./fixtures/unicode-long-text.json', import.meta.url), 'utf8'),
+  ) as { alerts: { labels: Record<string, string>; annotations: Record<string, string> }[] };
+  const a = raw.alerts[0]!;
+  return { description: a.annotations.description!, labels: a.labels };
+}

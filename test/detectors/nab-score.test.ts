@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  PROFILES,
+  pool,
+  probationaryLength,
+  readWindows,
+  scaledSigmoid,
+  scoreResultsDir,
+  scoreRows,
+  sweep,
+} from '../../bench/nab/score.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const nab = path.resolve(repoRoot, '..', 'shared', 'nab');
+
+describe('NAB scorer', () => {
+  it('has the NAB sigmoid and probationary period', () => {
+    expect(scaledSigmoid(-1)).toBeCloseTo(0.98661, 5);
+    expect(scaledSigmoid(0)).toBe(0);
+    expect(scaledSigmoid(3.01)).toBe(-1);
+    expect(probationaryLength(4032)).toBe(604);
+    expect(probationaryLength(22695)).toBe(750);
+  });
+
+  it('scores a small hand-made file', () => {
+    // 100 rows, probation 15; one window rows 40..59 (width 20).
+    const scores = new Array<number>(100).fill(0);
+    scores[10] = 0.9; // probation: ignored
+    scores[45] = 0.8; // TP: y = -(59 - 45 + 1) / 20 = -0.75
+    scores[50] = 0.95; // later TP in the same window
+    scores[70] = 0.7; // FP after the window: y = (70 - 59) / 19
+    scores[20] = 0.6; // FP before any window: -1
+    const c = pool([scoreRows(scores, [[40, 59]])]);
+    const std = PROFILES[0]!;
+    const r = sweep(c, std);
+    const tp = scaledSigmoid(-0.75) / scaledSigmoid(-1);
+    // Candidates: 0.95 -> sig(-0.5)/max; 0.8 -> tp; 0.7 -> tp + 0.11 sig(11/19); 0.6 -> ... - 0.11.
+    expect(r.threshold).toBe(0.8);
+    expect(r.raw).toBeCloseTo(tp, 12);
+    expect(r.score).toBeCloseTo((100 * (tp + 1)) / 2, 10);
+    const fn2 = sweep(c, PROFILES[2]!);
+    expect(fn2.score).toBeCloseTo((100 * (tp + 2)) / 3, 10);
+  });
+
+  it('reproduces the published windowedGaussian numbers on the DEV files', () => {
+    const r = scoreResultsDir(
+      path.join(nab, 'reference-results', 'windowedGaussian'),
+      readWindows(path.join(nab, 'windows.json')),
+    );
+    expect(r.map((x) => x.profile)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
+    expect(r.map((x) => Number(x.score.toFixed(2)))).toEqual([21.97, 4.87, 29.8]);
+    expect(r.map((x) => x.threshold)).toEqual([0.999999999999, 1.0, 0.999999999999]);
+  });
+});
