@@ -33,6 +33,8 @@ export interface AppOptions {
   channelDeps?: ChannelDeps;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
+  /** Called when a batch has been evaluated and its deliveries enqueued (benchmarks, tests). */
+  onEvaluated?: (info: { receivedAt: number; finishedAt: number; samples: number; events: number }) => void;
 }
 
 /**
