@@ -55,6 +55,10 @@ export class Keys {
   deadLetters(): string {
     return `${this.prefix}:dead-letters`;
   }
+  /** Marks a notification as delivered, so a job run again after a crash does not send it twice. */
+  sent(notificationId: string): string {
+    return `${this.prefix}:sent:${notificationId}`;
+  }
   /** Notifications a rate limit held back, waiting for the next summary. */
   overflow(receiver: string): string {
     return `${this.prefix}:overflow:${receiver}`;

@@ -36,6 +36,7 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
       queueNames.deliver(receiver),
       async (job, token) => {
         const n = job.data;
+        if (job.name !== 'summary' && (await deps.redis.exists(deps.keys.sent(n.id)))) return { duplicate: true };
         if (n.kind !== 'summary' && job.name !== 'summary') {
           const held = await holdIfOverLimit(deps, receiver, n);
           if (held) return { held: true };
@@ -47,7 +48,9 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
           const result = await channel.send(channel.render(summary?.notification ?? n), {
             signal: AbortSignal.timeout(d.timeout),
           });
+          // Recorded before anything else: a worker that dies from here on does not send it again.
           if (summary) await deps.redis.ltrim(deps.keys.overflow(receiver), summary.count, -1);
+          else await deps.redis.set(deps.keys.sent(n.id), '1', 'EX', 7 * 86400);
           deps.metrics?.notifications.inc({ receiver, result: 'sent' });
           deps.metrics?.deliveryLatency.observe({ receiver }, (performance.now() - started) / 1000);
           await deps.redis.hset(deps.keys.receiverStatus(), `${receiver}.last_success`, String(deps.clock()));

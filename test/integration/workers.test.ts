@@ -1,0 +1,152 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/app.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { KlaxonConfig } from '../../src/config/schema.js';
+import type { Notification } from '../../src/model/notification.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import { cleanRedis, REDIS_URL, TOKEN, waitUntilIdle } from '../support/klaxon.js';
+import { startWorker, stopWorker, writeConfig } from '../support/processes.js';
+import { Recorder, waitFor } from '../support/recorder.js';
+
+/**
+ * Several `klaxon worker` processes against one Redis, and workers that die mid-batch. The HTTP
+ * API runs in this process (role `api`); every evaluation happens in the worker processes.
+ */
+describe('worker processes', () => {
+  const recorder = new Recorder();
+  const children: ChildProcess[] = [];
+  let app: App | undefined;
+  let config: KlaxonConfig | undefined;
+  let run = 0;
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => stopWorker(c, 'SIGKILL')));
+    await app?.stop();
+    await cleanRedis(config);
+    recorder.received.length = 0;
+  });
+  afterAll(() => recorder.close());
+
+  /** An API process plus `n` worker processes sharing a fresh prefix. */
+  async function cluster(n: number, extra: Record<string, unknown> = {}): Promise<string> {
+    if (!recorder.url) await recorder.start();
+    const raw = {
+      redis: { url: REDIS_URL, prefix: `klaxon-test-workers-${process.pid}-${run++}` },
+      server: { host: '127.0.0.1', tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }], rate_limit: { max: 100_000 } },
+      queue: { shards: 4, lock_duration: '2s', stalled_interval: '1s', delivery: { backoff: 50, attempts: 5 } },
+      receivers: { hook: { type: 'webhook', url: recorder.url } },
+      routes: { receivers: ['hook'] },
+      ...extra,
+    };
+    config = validateConfig(raw, 'test').config;
+    const file = writeConfig(raw);
+    app = await App.start({ config, role: 'api', port: 0, logger: silentLogger(), scheduler: false });
+    for (let i = 0; i < n; i++) children.push(startWorker(file));
+    return app.url as string;
+  }
+
+  const post = (url: string, path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('100 identical alerts raced by three workers give exactly the configured number of notifications', async () => {
+    const url = await cluster(3, { defaults: { direct: { dedup: { window: '5m', max: 3 } } } });
+    const alert = { source: 'bot-1', name: 'order_stuck', severity: 'warning', title: 'order stuck' };
+    const answers = await Promise.all(Array.from({ length: 100 }, () => post(url, '/v1/alerts', alert)));
+    expect(answers.map((r) => r.status)).toEqual(Array(100).fill(202));
+    await waitFor(() => recorder.received.length >= 3, 20_000, 'three notifications');
+    await waitUntilIdle(config as KlaxonConfig, 20_000);
+    expect(recorder.received).toHaveLength(3);
+  });
+
+  /** Samples with spikes for several bots, pushed in many small batches. */
+  const series = () =>
+    Array.from({ length: 6 }, (_, b) =>
+      Array.from({ length: 300 }, (_, i) => ({
+        source: `bot-${b}`,
+        ts: 1_790_000_000_000 + i * 1000,
+        metrics: { trades_per_minute: i % 97 === 60 + b ? 60 : 10 + ((i * (b + 3)) % 5) },
+      })),
+    );
+  const anomalies = (ns: Notification[]) =>
+    ns
+      .filter((n) => n.alert.name === 'trades_per_minute_anomaly')
+      .map((n) => `${n.alert.labels.source}@${n.alert.value}#${n.alert.occurrences}`)
+      .sort();
+
+  it('detector results with three workers equal those of one', async () => {
+    const rules = {
+      rules: [
+        {
+          name: 'trades_per_minute_anomaly',
+          kind: 'anomaly',
+          metric: 'trades_per_minute',
+          detector: { type: 'zscore', window: 50, threshold: 3 },
+          dedup: 'none',
+        },
+      ],
+    };
+    const results: string[][] = [];
+    for (const workers of [1, 3]) {
+      const url = await cluster(workers, rules);
+      const bots = series();
+      for (let i = 0; i < 300; i += 20) {
+        // Interleave the bots' batches, several requests in flight at once.
+        await Promise.all(bots.map((points) => post(url, '/v1/metrics', points.slice(i, i + 20))));
+      }
+      await waitUntilIdle(config as KlaxonConfig, 30_000);
+      results.push(anomalies(recorder.received));
+      await Promise.all(children.splice(0).map((c) => stopWorker(c)));
+      await app?.stop();
+      app = undefined;
+      await cleanRedis(config);
+      recorder.received.length = 0;
+    }
+    expect(results[0]?.length).toBeGreaterThanOrEqual(6);
+    expect(results[1]).toEqual(results[0]);
+  });
+
+  it('a worker killed with SIGKILL mid-batch loses nothing and sends nothing twice', async () => {
+    const url = await cluster(1, {
+      rules: [{ name: 'stop_loss_hit', kind: 'event', event: 'position_stop_loss_hit', severity: 'critical', by: ['symbol'], dedup: 'none' }],
+    });
+    const total = 400;
+    const events = Array.from({ length: total }, (_, i) => ({
+      source: `bot-${i % 5}`,
+      type: 'position_stop_loss_hit',
+      symbol: `SYM-${i}`,
+      data: { loss: i },
+    }));
+    for (let i = 0; i < total; i += 10) expect((await post(url, '/v1/events', events.slice(i, i + 10))).status).toBe(202);
+    // Kill the only worker while it is busy, then start a fresh one.
+    await waitFor(() => recorder.received.length >= 20, 20_000, 'the first notifications');
+    await stopWorker(children[0] as ChildProcess, 'SIGKILL');
+    const before = recorder.received.length;
+    expect(before).toBeLessThan(total);
+    children.push(startWorker(writeConfigFromCurrent()));
+    await waitFor(() => new Set(recorder.received.map((n) => n.alert.labels.symbol)).size === total, 40_000, 'all notifications');
+    await waitUntilIdle(config as KlaxonConfig, 20_000);
+    const ids = recorder.received.map((n) => n.id);
+    expect(new Set(ids).size).toBe(total);
+    // Only a send whose HTTP request was in flight at the moment of the kill can arrive twice
+    // (at most one per delivery slot); it carries the same notification id for the receiver.
+    expect(ids.length - total).toBeLessThanOrEqual(c().queue.delivery.concurrency);
+  });
+
+  const c = () => config as KlaxonConfig;
+
+  function writeConfigFromCurrent(): string {
+    const c = config as KlaxonConfig;
+    return writeConfig({
+      redis: c.redis,
+      queue: { shards: c.queue.shards, lock_duration: '2s', stalled_interval: '1s', delivery: { backoff: 50, attempts: 5 } },
+      receivers: { hook: { type: 'webhook', url: recorder.url } },
+      routes: { receivers: ['hook'] },
+      rules: [{ name: 'stop_loss_hit', kind: 'event', event: 'position_stop_loss_hit', severity: 'critical', by: ['symbol'], dedup: 'none' }],
+    });
+  }
+});
