@@ -101,6 +101,12 @@ export class App {
     const redis = this.patient();
     this.workQueues = new Queues(config, this.keys, redis);
     await this.workQueues.init();
+    // A Redis that restarted without persistence forgot the lanes' settings: set them again.
+    let first = true;
+    redis.on('ready', () => {
+      if (first) first = false;
+      else void this.workQueues?.init().catch(() => undefined);
+    });
     const alertApi = new RedisAlertApi(redis, this.keys, this.clock);
     const configSilences: Silence[] = config.silences.map((s, i) => ({
       id: `config-${i}`,

@@ -36,7 +36,8 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
       queueNames.deliver(receiver),
       async (job, token) => {
         const n = job.data;
-        if (job.name !== 'summary' && (await deps.redis.exists(deps.keys.sent(n.id)))) return { duplicate: true };
+        if (job.name !== 'summary' && (await deps.redis.exists(deps.keys.sent(n.id))))
+          return { duplicate: true };
         if (n.kind !== 'summary' && job.name !== 'summary') {
           const held = await holdIfOverLimit(deps, receiver, n);
           if (held) return { held: true };

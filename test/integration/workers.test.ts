@@ -33,8 +33,17 @@ describe('worker processes', () => {
     if (!recorder.url) await recorder.start();
     const raw = {
       redis: { url: REDIS_URL, prefix: `klaxon-test-workers-${process.pid}-${run++}` },
-      server: { host: '127.0.0.1', tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }], rate_limit: { max: 100_000 } },
-      queue: { shards: 4, lock_duration: '2s', stalled_interval: '1s', delivery: { backoff: 50, attempts: 5 } },
+      server: {
+        host: '127.0.0.1',
+        tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }],
+        rate_limit: { max: 100_000 },
+      },
+      queue: {
+        shards: 4,
+        lock_duration: '2s',
+        stalled_interval: '1s',
+        delivery: { backoff: 50, attempts: 5 },
+      },
       receivers: { hook: { type: 'webhook', url: recorder.url } },
       routes: { receivers: ['hook'] },
       ...extra,
@@ -112,7 +121,16 @@ describe('worker processes', () => {
 
   it('a worker killed with SIGKILL mid-batch loses nothing and sends nothing twice', async () => {
     const url = await cluster(1, {
-      rules: [{ name: 'stop_loss_hit', kind: 'event', event: 'position_stop_loss_hit', severity: 'critical', by: ['symbol'], dedup: 'none' }],
+      rules: [
+        {
+          name: 'stop_loss_hit',
+          kind: 'event',
+          event: 'position_stop_loss_hit',
+          severity: 'critical',
+          by: ['symbol'],
+          dedup: 'none',
+        },
+      ],
     });
     const total = 400;
     const events = Array.from({ length: total }, (_, i) => ({
@@ -121,14 +139,19 @@ describe('worker processes', () => {
       symbol: `SYM-${i}`,
       data: { loss: i },
     }));
-    for (let i = 0; i < total; i += 10) expect((await post(url, '/v1/events', events.slice(i, i + 10))).status).toBe(202);
+    for (let i = 0; i < total; i += 10)
+      expect((await post(url, '/v1/events', events.slice(i, i + 10))).status).toBe(202);
     // Kill the only worker while it is busy, then start a fresh one.
     await waitFor(() => recorder.received.length >= 20, 20_000, 'the first notifications');
     await stopWorker(children[0] as ChildProcess, 'SIGKILL');
     const before = recorder.received.length;
     expect(before).toBeLessThan(total);
     children.push(startWorker(writeConfigFromCurrent()));
-    await waitFor(() => new Set(recorder.received.map((n) => n.alert.labels.symbol)).size === total, 40_000, 'all notifications');
+    await waitFor(
+      () => new Set(recorder.received.map((n) => n.alert.labels.symbol)).size === total,
+      40_000,
+      'all notifications',
+    );
     await waitUntilIdle(config as KlaxonConfig, 20_000);
     const ids = recorder.received.map((n) => n.id);
     expect(new Set(ids).size).toBe(total);
@@ -143,10 +166,24 @@ describe('worker processes', () => {
     const c = config as KlaxonConfig;
     return writeConfig({
       redis: c.redis,
-      queue: { shards: c.queue.shards, lock_duration: '2s', stalled_interval: '1s', delivery: { backoff: 50, attempts: 5 } },
+      queue: {
+        shards: c.queue.shards,
+        lock_duration: '2s',
+        stalled_interval: '1s',
+        delivery: { backoff: 50, attempts: 5 },
+      },
       receivers: { hook: { type: 'webhook', url: recorder.url } },
       routes: { receivers: ['hook'] },
-      rules: [{ name: 'stop_loss_hit', kind: 'event', event: 'position_stop_loss_hit', severity: 'critical', by: ['symbol'], dedup: 'none' }],
+      rules: [
+        {
+          name: 'stop_loss_hit',
+          kind: 'event',
+          event: 'position_stop_loss_hit',
+          severity: 'critical',
+          by: ['symbol'],
+          dedup: 'none',
+        },
+      ],
     });
   }
 });

@@ -15,11 +15,15 @@ export function writeConfig(raw: unknown): string {
 
 /** Starts `klaxon worker` as a separate process, as an operator would. */
 export function startWorker(configFile: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli.ts'), 'worker', '--config', configFile], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src', 'cli.ts'), 'worker', '--config', configFile],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   let err = '';
   child.stderr?.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
   child.on('exit', (code, signal) => {

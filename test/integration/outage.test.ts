@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { App } from '../../src/app.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import { testConfig, TOKEN } from '../support/klaxon.js';
+import { Recorder, waitFor } from '../support/recorder.js';
+import { freePort, OwnRedis } from '../support/redis-server.js';
+
+/** Redis goes away and comes back: ingest says 503 at once, then works again with nothing lost. */
+describe('a Redis outage', () => {
+  let redis: OwnRedis;
+  let app: App;
+  const recorder = new Recorder();
+
+  beforeAll(async () => {
+    redis = new OwnRedis(await freePort());
+    await redis.start();
+    await recorder.start();
+    const config = testConfig(`klaxon-test-outage-${process.pid}`, recorder.url, {});
+    config.redis.url = redis.url;
+    app = await App.start({ config, role: 'serve', port: 0, scheduler: false, logger: silentLogger() });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await redis?.stop();
+    await recorder.close();
+  });
+
+  const alert = (name: string) =>
+    fetch(`${app.url}/v1/alerts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'bot', name, severity: 'critical', title: name }),
+    });
+
+  it('answers 503 within 2 s while Redis is down, and serves normally once it is back', async () => {
+    expect((await alert('before')).status).toBe(202);
+    await waitFor(() => recorder.received.length === 1, 10_000, 'the first notification');
+
+    await redis.stop();
+    const started = Date.now();
+    const res = await alert('during');
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await res.json()).toMatchObject({ error: 'queue_unavailable' });
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(503);
+
+    await redis.start();
+    await waitFor(async () => (await alert('after')).status === 202, 15_000, 'ingest to accept again');
+    await waitFor(() => recorder.of('after').length === 1, 15_000, 'the notification after the outage');
+    expect(recorder.of('during')).toHaveLength(0);
+  });
+});
