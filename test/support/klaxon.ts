@@ -41,9 +41,17 @@ export class TestKlaxon {
 
   constructor(readonly prefix: string) {}
 
-  async start(extra: Record<string, unknown> = {}, opts: Partial<AppOptions> = {}): Promise<this> {
+  /** `extra` overrides config sections; as a function it gets the recorder's URL. */
+  async start(
+    extra: Record<string, unknown> | ((recorderUrl: string) => Record<string, unknown>) = {},
+    opts: Partial<AppOptions> = {},
+  ): Promise<this> {
     await this.recorder.start();
-    this.config = testConfig(this.prefix, this.recorder.url, extra);
+    this.config = testConfig(
+      this.prefix,
+      this.recorder.url,
+      typeof extra === 'function' ? extra(this.recorder.url) : extra,
+    );
     this.app = await App.start({
       config: this.config,
       role: 'serve',

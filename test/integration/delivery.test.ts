@@ -1,0 +1,148 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/model/clock.js';
+import { TestKlaxon, TOKEN } from '../support/klaxon.js';
+import { waitFor } from '../support/recorder.js';
+
+const alert = (name: string, extra: Record<string, unknown> = {}) => ({
+  source: 'bot',
+  name,
+  severity: 'critical',
+  title: `${name} happened`,
+  ...extra,
+});
+
+describe('delivery', () => {
+  const k = new TestKlaxon(`klaxon-test-delivery-${process.pid}`);
+  beforeAll(() =>
+    k.start((url) => ({
+      receivers: {
+        hook: { type: 'webhook', url },
+        limited: { type: 'webhook', url, rate_limit: { max: 2, per: '1s' } },
+      },
+      routes: { receivers: ['hook'], routes: [{ match: { alertname: '~burst.*' }, receivers: ['limited'] }] },
+    })),
+  );
+  afterAll(() => k.close());
+  afterEach(() => {
+    k.recorder.received.length = 0;
+    k.recorder.status = 200;
+  });
+
+  it('retries a receiver that fails for a while, then delivers once', async () => {
+    k.recorder.status = 500;
+    await k.push('/v1/alerts', alert('flaky'));
+    await waitFor(async () => {
+      const h = (await (await fetch(`${k.app.url}/health`)).json()) as {
+        receivers: { hook: { lastFailure?: string } };
+      };
+      return Boolean(h.receivers.hook.lastFailure);
+    });
+    expect(k.recorder.received).toHaveLength(0);
+    k.recorder.status = 200;
+    await waitFor(() => k.recorder.of('flaky').length === 1, 10_000, 'the retried notification');
+    await k.idle();
+    expect(k.recorder.of('flaky')).toHaveLength(1);
+  });
+
+  it('puts a permanently refused notification on the dead-letter list, shown in /health and /metrics', async () => {
+    k.recorder.status = 400;
+    await k.push('/v1/alerts', alert('refused'));
+    await waitFor(async () => {
+      const h = (await (await fetch(`${k.app.url}/health`)).json()) as { deadLetters: { count: number } };
+      return h.deadLetters.count === 1;
+    });
+    const res = await fetch(`${k.app.url}/health`);
+    const health = (await res.json()) as { status: string; deadLetters: { latest: { receiver: string }[] } };
+    expect(health.status).toBe('degraded');
+    expect(health.deadLetters.latest[0]?.receiver).toBe('hook');
+    const metrics = await (await fetch(`${k.app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^klaxon_dead_letters 1$/m);
+    expect(metrics).toMatch(/klaxon_notifications_total\{receiver="hook",result="failed"\} 1/);
+  });
+
+  it('folds what overflows a rate limit into one "N more alerts" summary, dropping nothing', async () => {
+    for (let i = 0; i < 6; i++) await k.push('/v1/alerts', alert(`burst_${i}`));
+    await waitFor(() => k.recorder.received.some((n) => n.kind === 'summary'), 10_000, 'the summary');
+    await k.idle();
+    const direct = k.recorder.received.filter((n) => n.kind !== 'summary');
+    const summaries = k.recorder.received.filter((n) => n.kind === 'summary');
+    const folded = summaries.reduce((sum, n) => sum + (n.summary?.total ?? 0), 0);
+    expect(direct.length).toBeLessThanOrEqual(4);
+    expect(direct.length + folded).toBe(6);
+    const told = new Set([
+      ...direct.map((n) => n.alert.name),
+      ...summaries.flatMap((n) => n.summary?.alerts.map((a) => a.name) ?? []),
+    ]);
+    expect(told.size).toBe(6);
+  });
+
+  it('mutes silenced alerts but still tracks them', async () => {
+    const res = await k.post('/v1/silences', {
+      matchers: [{ name: 'alertname', op: '=', value: 'muted' }],
+      duration: '1h',
+      createdBy: 'ops',
+      comment: 'maintenance',
+    });
+    expect(res.status).toBe(201);
+    await k.push('/v1/alerts', alert('muted'));
+    await k.push('/v1/alerts', alert('loud'));
+    await k.idle();
+    expect(k.recorder.received.map((n) => n.alert.name)).toEqual(['loud']);
+    const list = (await (
+      await fetch(`${k.app.url}/v1/alerts`, {
+        headers: { authorization: `Bearer ${(await import('../support/klaxon.js')).TOKEN}` },
+      })
+    ).json()) as {
+      alerts: { name: string; status: string }[];
+    };
+    expect(list.alerts.find((a) => a.name === 'muted')?.status).toBe('firing');
+  });
+});
+
+describe('reminders and acknowledgement', () => {
+  const T0 = Date.parse('2026-11-20T12:00:00Z');
+  const clock = new ManualClock(T0);
+  const k = new TestKlaxon(`klaxon-test-ack-${process.pid}`);
+  beforeAll(() =>
+    k.start(
+      {
+        rules: [
+          { name: 'disk', kind: 'threshold', metric: 'disk_percent', bands: { warning: 90 }, repeat: '10m' },
+        ],
+      },
+      { clock: clock.now },
+    ),
+  );
+  afterAll(() => k.close());
+
+  const at = async (t: number, metrics?: Record<string, number>, source = 'host') => {
+    clock.set(t);
+    if (metrics) await k.push('/v1/metrics', { source, ts: t, metrics });
+    else await k.app.sweep();
+    await k.idle();
+  };
+
+  it('reminds while an alert fires, until somebody acknowledges it', async () => {
+    await at(T0, { disk_percent: 95 }, 'a');
+    await at(T0, { disk_percent: 95 }, 'b');
+    await at(T0 + 11 * 60_000);
+    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`).sort()).toEqual([
+      'a:firing',
+      'a:repeat',
+      'b:firing',
+      'b:repeat',
+    ]);
+    const fp = k.recorder.received.find((n) => n.alert.labels.source === 'a')?.alert.fingerprint as string;
+    const ack = await k.post(`/v1/alerts/${fp}/ack`, { by: 'alice', comment: 'on it' });
+    expect(ack.status).toBe(200);
+    k.recorder.received.length = 0;
+    await at(T0 + 22 * 60_000);
+    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`)).toEqual(['b:repeat']);
+    // The acknowledged alert still tells its resolve.
+    await at(T0 + 23 * 60_000, { disk_percent: 50 }, 'a');
+    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`)).toEqual([
+      'b:repeat',
+      'a:resolved',
+    ]);
+  });
+});
