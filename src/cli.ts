@@ -55,6 +55,12 @@ async function main(argv: string[]): Promise<number> {
     case 'worker': {
       const logger = createLogger({ level: config.log.level });
       for (const w of warnings) logger.warn(w);
+      const devTokens = [...config.server.tokens.map((t) => t.token), config.server.alertmanager.token ?? ''];
+      if (devTokens.some((t) => t.includes('change-me'))) {
+        logger.warn(
+          'a development token from config/klaxon.yaml is in use: set KLAXON_TOKEN and KLAXON_ALERTMANAGER_TOKEN',
+        );
+      }
       const app = await App.start({ config, role: command, logger });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
