@@ -51,3 +51,36 @@ describe('a Redis outage', () => {
     expect(recorder.of('during')).toHaveLength(0);
   });
 });
+
+/** With persistence on, what was accepted before a Redis crash is evaluated and told after it. */
+describe('a Redis restart with persistence', () => {
+  it('keeps accepted inputs across a crash of Redis', async () => {
+    const redis = new OwnRedis(await freePort());
+    await redis.start({ appendonly: true });
+    const recorder = await new Recorder().start();
+    const config = testConfig(`klaxon-test-persist-${process.pid}`, recorder.url, {});
+    config.redis.url = redis.url;
+    // Only the API runs: the inputs wait in the queue.
+    const api = await App.start({ config, role: 'api', port: 0, scheduler: false, logger: silentLogger() });
+    let worker: App | undefined;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${api.url}/v1/alerts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ source: `bot-${i}`, name: 'kept', severity: 'critical', title: 'kept' }),
+        });
+        expect(res.status).toBe(202);
+      }
+      await redis.stop();
+      await redis.start({ appendonly: true });
+      worker = await App.start({ config, role: 'worker', scheduler: false, logger: silentLogger() });
+      await waitFor(() => recorder.of('kept').length === 5, 20_000, 'the five notifications');
+    } finally {
+      await worker?.stop();
+      await api.stop();
+      await redis.stop();
+      await recorder.close();
+    }
+  });
+});

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compare, newBandState, orderedBands, updateBands, type BandOptions } from '../../src/detectors/rules/bands.js';
+import {
+  compare,
+  newBandState,
+  orderedBands,
+  updateBands,
+  type BandOptions,
+} from '../../src/detectors/rules/bands.js';
 
 const latency: BandOptions = { op: '>', bands: { warning: 500, critical: 1000 }, forMs: 0 };
 
@@ -54,7 +60,16 @@ describe('updateBands', () => {
         [6, 100],
         [7, 50],
       ]),
-    ).toEqual(['-', 'firing:warning', '-', 'firing:critical', '-', 'firing:warning', 'resolved:warning', '-']);
+    ).toEqual([
+      '-',
+      'firing:warning',
+      '-',
+      'firing:critical',
+      '-',
+      'firing:warning',
+      'resolved:warning',
+      '-',
+    ]);
   });
 
   it('with `for`: pending first, firing only once the band has held for the duration', () => {
@@ -125,7 +140,11 @@ describe('updateBands', () => {
   it('a resolve carries the severity it last fired at', () => {
     const state = newBandState();
     updateBands(state, 1500, 0, latency);
-    expect(updateBands(state, 10, 1, latency)).toEqual({ status: 'resolved', severity: 'critical', threshold: 500 });
+    expect(updateBands(state, 10, 1, latency)).toEqual({
+      status: 'resolved',
+      severity: 'critical',
+      threshold: 500,
+    });
     expect(state.status).toBeUndefined();
   });
 

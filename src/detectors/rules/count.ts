@@ -68,8 +68,13 @@ export function countRule(rule: CountRule): CompiledRule {
       { op: '>=', bands: probeBands(bands), forMs },
       undefined,
     );
-    if (state.times.length > 0) ctx.timer(key, (state.times[0] as number) + longest);
-    else ctx.timer(key, null);
+    // Look again when the next time leaves a band's window (a short band's count drops first).
+    let due: number | undefined;
+    for (const band of bands) {
+      const first = state.times.find((x) => x > t - band.window);
+      if (first !== undefined && (due === undefined || first + band.window < due)) due = first + band.window;
+    }
+    ctx.timer(key, due ?? null);
     ctx.set(key, state.times.length > 0 || state.b.status || state.last !== undefined ? state : null);
     if (!verdict) return;
     const count = worst?.count ?? 0;
