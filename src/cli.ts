@@ -4,6 +4,8 @@ import { App } from './app.js';
 import { createChannel } from './channels/registry.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './ops/logger.js';
+import { readRecording, ReplayInputError } from './replay/read.js';
+import { formatReplay, replay } from './replay/replay.js';
 
 const USAGE = `usage: klaxon <command> [options]
 
@@ -12,7 +14,8 @@ commands:
   worker                worker and scheduler only; run any number against one Redis
   check-config          validate the configuration and print every problem
   test-channel NAME     send a test notification to receiver NAME
-  replay FILE           run the rules over recorded data and print what would have fired
+  replay FILE           run the rules over recorded data (JSONL or CSV timestamp,value) and print
+                        what would have fired and resolved, and what would have been sent; sends nothing
 
 options:
   --config FILE         configuration file (default: $KLAXON_CONFIG or config/klaxon.yaml)
@@ -22,7 +25,13 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      source: { type: 'string' },
+      metric: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     strict: false,
   });
   const [command = 'serve', ...rest] = positionals;
@@ -116,6 +125,20 @@ async function main(argv: string[]): Promise<number> {
         await channel.close?.();
       }
     }
+    case 'replay': {
+      const input = rest[0];
+      if (!input) {
+        process.stderr.write('usage: klaxon replay FILE [--config C] [--source S] [--metric M] [--json]\n');
+        return 2;
+      }
+      const records = readRecording(input, {
+        source: typeof values.source === 'string' ? values.source : undefined,
+        metric: typeof values.metric === 'string' ? values.metric : undefined,
+      });
+      const result = replay(config, records);
+      process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatReplay(result));
+      return 0;
+    }
     default:
       process.stderr.write(`unknown command ${command}\n${USAGE}`);
       return 2;
@@ -125,6 +148,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof ReplayInputError) {
+      process.stderr.write(`klaxon replay: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`klaxon: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   },

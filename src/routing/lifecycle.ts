@@ -37,15 +37,31 @@ export function applySignal(
 
   if (sig.status === 'resolved') {
     if (!active) return { alert: prev ?? null, intents: [] };
-    if (active.status === 'pending') return { alert: null, intents: [], transition: 'resolved' };
+    if (active.status === 'pending') {
+      // Never fired, so nobody is told. Forgotten, unless it carries an earlier episode's dedup
+      // window or flapping history: those must outlive it (see `fresh`).
+      const keep = active.windowStart !== undefined || active.transitions.length > 0;
+      const alert: Alert | null = keep
+        ? { ...active, status: 'resolved', endsAt: sig.ts, version: active.version + 1 }
+        : null;
+      return { alert, intents: [], transition: 'resolved' };
+    }
     const alert: Alert = {
       ...refresh(active, sig, now),
       status: 'resolved',
       endsAt: sig.ts,
       version: active.version + 1,
     };
+    const wasFlapping = alert.flapping;
     noteTransition(alert, now, policy);
-    const intents: Intent[] = alert.flapping || alert.notified.length === 0 ? [] : [{ kind: 'resolved' }];
+    // Flapping is told once, on whichever change marks it (a resolve too), and not again after.
+    const intents: Intent[] = alert.flapping
+      ? wasFlapping
+        ? []
+        : [{ kind: 'flapping' }]
+      : alert.notified.length === 0
+        ? []
+        : [{ kind: 'resolved' }];
     return { alert, intents, transition: 'resolved' };
   }
 
@@ -93,11 +109,6 @@ export function applySignal(
  * the end of flapping, and forgetting resolved alerts after `retainMs`.
  */
 export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retainMs: number): Step {
-  if (alert.status === 'resolved') {
-    return now - (alert.endsAt ?? alert.lastSeenAt) >= retainMs
-      ? { alert: null, intents: [] }
-      : { alert, intents: [] };
-  }
   if (alert.flapping) {
     const last = alert.transitions[alert.transitions.length - 1] ?? 0;
     if (now - last < policy.flap.windowMs) return { alert, intents: [] };
@@ -107,7 +118,16 @@ export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retain
       countNotification(settled, now, policy);
       return { alert: settled, intents: [{ kind: 'firing' }] };
     }
+    // Settled resolved: those told it fired hear that it stopped.
+    if (settled.status === 'resolved' && settled.notified.length > 0) {
+      return { alert: settled, intents: [{ kind: 'resolved' }] };
+    }
     return { alert: settled, intents: [] };
+  }
+  if (alert.status === 'resolved') {
+    return now - (alert.endsAt ?? alert.lastSeenAt) >= retainMs
+      ? { alert: null, intents: [] }
+      : { alert, intents: [] };
   }
   if (alert.status !== 'firing') return { alert, intents: [] };
   if (alert.kind === 'occurrence' && now - alert.lastSeenAt >= policy.resolveAfterMs) {
@@ -139,8 +159,8 @@ export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retain
 
 /** When `tickAlert` has something to do next for this alert, or undefined. */
 export function nextDue(alert: Alert, policy: AlertPolicy, retainMs: number): number | undefined {
-  if (alert.status === 'resolved') return (alert.endsAt ?? alert.lastSeenAt) + retainMs;
   if (alert.flapping) return (alert.transitions[alert.transitions.length - 1] ?? 0) + policy.flap.windowMs;
+  if (alert.status === 'resolved') return (alert.endsAt ?? alert.lastSeenAt) + retainMs;
   if (alert.status !== 'firing') return undefined;
   if (alert.kind === 'occurrence') return alert.lastSeenAt + policy.resolveAfterMs;
   if (policy.repeatMs !== undefined && !alert.acknowledged && alert.lastNotifiedAt !== undefined)
@@ -205,7 +225,9 @@ function fresh(
     startsAt: sig.startsAt ?? sig.ts,
     lastSeenAt: now,
     occurrences: 1,
-    notified: [],
+    // Receivers told an earlier episode fired and never told it resolved (flapping, a silence)
+    // are still owed that resolve.
+    notified: prev?.notified ?? [],
     // The dedup window outlives an episode: a flapping condition cannot re-notify past the cap.
     windowStart: prev?.windowStart,
     windowCount: prev?.windowCount ?? 0,

@@ -57,7 +57,11 @@ export function route(
         own && own.length > 0 ? own : ctx.routes.receiversFor(alert).filter((r) => ctx.receivers.has(r));
       alert.notified = [...new Set([...alert.notified, ...targets])];
     }
-    const view = alertView(alert, intent.kind === 'resolved' ? 'resolved' : 'firing');
+    // A flapping notice shows the state the alert is in (it may start flapping on a resolve).
+    const view = alertView(
+      alert,
+      intent.kind === 'resolved' ? 'resolved' : intent.kind === 'flapping' ? undefined : 'firing',
+    );
     for (const receiver of targets) {
       const n: Notification = {
         id: `${alert.fingerprint}.${alert.version}.${intent.kind}.${receiver}`,
