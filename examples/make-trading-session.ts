@@ -14,7 +14,7 @@ const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 
 const latencyIncident = [40 * min, 48 * min];
 const stall = [150 * min, 162 * min];
-let equity = 50_000;
+
 for (let t = 0; t <= 180 * min; t += 15_000) {
   const ts = new Date(start + t).toISOString();
   if (t >= stall[0]! && t < stall[1]!) continue; // the bot is frozen: nothing at all
@@ -23,7 +23,7 @@ for (let t = 0; t <= 180 * min; t += 15_000) {
   // The day goes well, then badly from minute 90 on.
   const trend = t < 90 * min ? 300 * (t / (90 * min)) : 300 - 1400 * ((t - 90 * min) / (60 * min));
   const pnl = trend + (rand() - 0.5) * 30;
-  equity = 50_000 + Math.min(pnl, 300) + (rand() - 0.5) * 20;
+  const equity = 50_000 + Math.min(pnl, 300) + (rand() - 0.5) * 20;
   const latency =
     t >= latencyIncident[0]! && t < latencyIncident[1]!
       ? (t < 44 * min ? 700 : 1400) + rand() * 100

@@ -90,7 +90,7 @@ describe('delivery', () => {
     expect(k.recorder.received.map((n) => n.alert.name)).toEqual(['loud']);
     const list = (await (
       await fetch(`${k.app.url}/v1/alerts`, {
-        headers: { authorization: `Bearer ${(await import('../support/klaxon.js')).TOKEN}` },
+        headers: { authorization: `Bearer ${TOKEN}` },
       })
     ).json()) as {
       alerts: { name: string; status: string }[];

@@ -6,14 +6,50 @@ import { ruleSchema } from '../../src/detectors/rules/schema.js';
 import { Harness, MIN, SEC, T0 } from './helpers.js';
 
 const RULES = [
-  { name: 'api_latency', kind: 'threshold', metric: 'api_latency_ms', bands: { warning: 500, critical: 1000 }, for: '20s' },
-  { name: 'daily_loss', kind: 'ratio', metric: 'daily_pnl', over: 'daily_loss_limit', scale: -1, bands: { warning: 0.8, critical: 1 } },
-  { name: 'reconnects', kind: 'count', event: 'websocket_reconnect', window: '1m', bands: { critical: 3, warning: { value: 5, window: '10m' } } },
+  {
+    name: 'api_latency',
+    kind: 'threshold',
+    metric: 'api_latency_ms',
+    bands: { warning: 500, critical: 1000 },
+    for: '20s',
+  },
+  {
+    name: 'daily_loss',
+    kind: 'ratio',
+    metric: 'daily_pnl',
+    over: 'daily_loss_limit',
+    scale: -1,
+    bands: { warning: 0.8, critical: 1 },
+  },
+  {
+    name: 'reconnects',
+    kind: 'count',
+    event: 'websocket_reconnect',
+    window: '1m',
+    bands: { critical: 3, warning: { value: 5, window: '10m' } },
+  },
   { name: 'errors', kind: 'count', metric: 'errors_total', window: '2m', bands: { warning: 4 } },
-  { name: 'equity_drop', kind: 'change', metric: 'equity', window: '10m', bands: { warning: 0.02, critical: 0.05 } },
-  { name: 'bot_down', kind: 'absence', event: 'heartbeat', bands: { warning: '40s', critical: '1m' }, expect: ['bot-c'] },
+  {
+    name: 'equity_drop',
+    kind: 'change',
+    metric: 'equity',
+    window: '10m',
+    bands: { warning: 0.02, critical: 0.05 },
+  },
+  {
+    name: 'bot_down',
+    kind: 'absence',
+    event: 'heartbeat',
+    bands: { warning: '40s', critical: '1m' },
+    expect: ['bot-c'],
+  },
   { name: 'stop_loss', kind: 'event', event: 'position_stop_loss_hit', by: ['symbol'] },
-  { name: 'latency_anomaly', kind: 'anomaly', metric: 'api_latency_ms', detector: { type: 'zscore', window: 20 } },
+  {
+    name: 'latency_anomaly',
+    kind: 'anomaly',
+    metric: 'api_latency_ms',
+    detector: { type: 'zscore', window: 20 },
+  },
 ];
 
 /** A deterministic day in the life of two bots: a pseudo-random walk with bursts and a crash. */
@@ -48,7 +84,14 @@ function inputs(): { t: number; input: Evaluable }[] {
       });
       events.push({ source, ts: t, type: 'heartbeat', data: {} });
       if (rnd() < 0.15) events.push({ source, ts: t, type: 'websocket_reconnect', data: {} });
-      if (rnd() < 0.03) events.push({ source, ts: t, type: 'position_stop_loss_hit', symbol: rnd() < 0.5 ? 'BTC' : 'ETH', data: {} });
+      if (rnd() < 0.03)
+        events.push({
+          source,
+          ts: t,
+          type: 'position_stop_loss_hit',
+          symbol: rnd() < 0.5 ? 'BTC' : 'ETH',
+          data: {},
+        });
     }
     out.push({ t, input: { snapshots, events, alerts: [] } });
   }
@@ -68,7 +111,9 @@ function runAll(roundTrip: boolean): AlertSignal[] {
 
 describe('RuleEngine', () => {
   it('indexes rules by metric and event, and skips disabled rules', () => {
-    const engine = new RuleEngine([...RULES, { ...RULES[0], name: 'off', enabled: false }].map((r) => ruleSchema.parse(r)));
+    const engine = new RuleEngine(
+      [...RULES, { ...RULES[0], name: 'off', enabled: false }].map((r) => ruleSchema.parse(r)),
+    );
     expect(engine.rules.map((r) => r.name)).toEqual(RULES.map((r) => r.name));
   });
 
@@ -99,7 +144,9 @@ describe('RuleEngine', () => {
   it('keysFor for a snapshot and an event', () => {
     const engine = new RuleEngine(RULES.map((r) => ruleSchema.parse(r)));
     const keys = engine.keysFor({
-      snapshots: [{ source: 'bot-a', ts: T0, metrics: { api_latency_ms: 1, daily_pnl: 1 }, labels: { symbol: 'X' } }],
+      snapshots: [
+        { source: 'bot-a', ts: T0, metrics: { api_latency_ms: 1, daily_pnl: 1 }, labels: { symbol: 'X' } },
+      ],
       events: [{ source: 'bot-a', ts: T0, type: 'heartbeat', data: {} }],
       alerts: [],
     });

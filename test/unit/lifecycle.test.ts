@@ -45,7 +45,8 @@ class Life {
 
   private settle(step: Step, now: number): string[] {
     const a = step.alert ?? undefined;
-    if (a) for (const n of route(a, step.intents, this.policy, ctx(now))) this.told.push(`${now - T0}:${n.kind}`);
+    if (a)
+      for (const n of route(a, step.intents, this.policy, ctx(now))) this.told.push(`${now - T0}:${n.kind}`);
     this.alert = a;
     return step.intents.map((i) => i.kind);
   }
@@ -76,7 +77,11 @@ describe('applySignal: state alerts', () => {
   it('pending -> firing -> resolved, told on firing and on resolve only', () => {
     const l = new Life();
     const p = applySignal(undefined, sig({ status: 'pending' }), FP, POLICY, T0);
-    expect(p).toMatchObject({ intents: [], transition: 'pending', alert: { status: 'pending', startsAt: T0 } });
+    expect(p).toMatchObject({
+      intents: [],
+      transition: 'pending',
+      alert: { status: 'pending', startsAt: T0 },
+    });
     l.alert = p.alert ?? undefined;
     expect(l.fire(T0 + MIN)).toEqual(['firing']);
     expect(l.alert).toMatchObject({ status: 'firing', startsAt: T0, firingAt: T0 + MIN });
@@ -93,7 +98,10 @@ describe('applySignal: state alerts', () => {
   });
 
   it('a resolve of an unknown alert does nothing', () => {
-    expect(applySignal(undefined, sig({ status: 'resolved' }), FP, POLICY, T0)).toEqual({ alert: null, intents: [] });
+    expect(applySignal(undefined, sig({ status: 'resolved' }), FP, POLICY, T0)).toEqual({
+      alert: null,
+      intents: [],
+    });
   });
 
   it('pending while firing keeps it firing', () => {
@@ -167,7 +175,11 @@ describe('dedup window and cap', () => {
   });
 
   it('the window outlives an episode: a condition that keeps coming back cannot pass the cap', () => {
-    const l = new Life({ ...POLICY, dedup: { windowMs: 30 * MIN, max: 2 }, flap: { windowMs: MIN, max: 100 } });
+    const l = new Life({
+      ...POLICY,
+      dedup: { windowMs: 30 * MIN, max: 2 },
+      flap: { windowMs: MIN, max: 100 },
+    });
     expect(l.fire(T0)).toEqual(['firing']);
     expect(l.resolve(T0 + MIN)).toEqual(['resolved']);
     expect(l.fire(T0 + 2 * MIN)).toEqual(['firing']);
@@ -223,7 +235,11 @@ describe('tickAlert: repeats, expiry, retention', () => {
     expect(l.due()).toBe(T0 + 70 * MIN);
     expect(l.tick(T0 + 69 * MIN)).toEqual([]);
     const expired = tickAlert(l.alert as Alert, l.policy, T0 + 70 * MIN, RETAIN);
-    expect(expired).toMatchObject({ intents: [], transition: 'resolved', alert: { status: 'resolved', notified: [] } });
+    expect(expired).toMatchObject({
+      intents: [],
+      transition: 'resolved',
+      alert: { status: 'resolved', notified: [] },
+    });
     l.tick(T0 + 70 * MIN);
     expect(l.told).toEqual(['0:firing', `${10 * MIN}:firing`]);
     expect(l.fire(T0 + 80 * MIN, { kind: 'occurrence' })).toEqual(['firing']);

@@ -10,7 +10,8 @@ const rule = {
 
 function warm(h: Harness, n = 30) {
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(...brief(h.snap('bot', T0 + i * SEC, { trades_per_minute: 10 + (i % 2) })));
+  for (let i = 0; i < n; i++)
+    out.push(...brief(h.snap('bot', T0 + i * SEC, { trades_per_minute: 10 + (i % 2) })));
   return out;
 }
 

@@ -29,7 +29,9 @@ describe('event rule', () => {
 
   it('without a rule severity, the event severity is used, else warning', () => {
     const h = new Harness([{ name: 'api_errors', kind: 'event', event: ['api_error', 'order_rejected'] }]);
-    expect(brief(h.event({ source: 'bot', ts: T0, type: 'api_error', severity: 'high' }))).toEqual(['firing:high']);
+    expect(brief(h.event({ source: 'bot', ts: T0, type: 'api_error', severity: 'high' }))).toEqual([
+      'firing:high',
+    ]);
     expect(brief(h.event({ source: 'bot', ts: T0, type: 'order_rejected' }))).toEqual(['firing:warning']);
   });
 
@@ -56,7 +58,9 @@ describe('event rule', () => {
     const h = new Harness([
       { name: 'guards', kind: 'event', event: 'guard_triggered', by: ['guard'], data: { action: 'halt' } },
     ]);
-    expect(h.event({ source: 'b', ts: T0, type: 'guard_triggered', data: { guard: 'g', action: 'log' } })).toEqual([]);
+    expect(
+      h.event({ source: 'b', ts: T0, type: 'guard_triggered', data: { guard: 'g', action: 'log' } }),
+    ).toEqual([]);
     const [sig] = h.event({
       source: 'b',
       ts: T0,
@@ -68,9 +72,19 @@ describe('event rule', () => {
 
   it('annotations can use the reason', () => {
     const h = new Harness([
-      { name: 'auth_failed', kind: 'event', event: 'api_authentication_failed', annotations: { message: '{{reason}}' } },
+      {
+        name: 'auth_failed',
+        kind: 'event',
+        event: 'api_authentication_failed',
+        annotations: { message: '{{reason}}' },
+      },
     ]);
-    const [sig] = h.event({ source: 'b', ts: T0, type: 'api_authentication_failed', data: { reason: 'bad key' } });
+    const [sig] = h.event({
+      source: 'b',
+      ts: T0,
+      type: 'api_authentication_failed',
+      data: { reason: 'bad key' },
+    });
     expect(sig?.annotations.message).toBe('bad key');
   });
 });
