@@ -14,6 +14,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+RUN mkdir -p /data && chown node /data
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "dist/src/cli.js"]

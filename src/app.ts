@@ -87,6 +87,11 @@ export class App {
 
   private async init(): Promise<void> {
     const { config, role } = this.opts;
+    const where = new URL(config.redis.url);
+    this.logger.info(
+      { redis: `${where.hostname}:${where.port || 6379}` },
+      'connecting to Redis (waiting until it answers)',
+    );
     // The HTTP path fails fast while Redis is away, so that ingest can answer 503 at once.
     const fast = this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     this.apiQueues = new Queues(config, this.keys, fast);

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { receiversSchema } from '../channels/registry.js';
 import { ruleSchema } from '../detectors/rules/schema.js';
 import { ingestConfigSchema } from '../ingest/config.js';
-import { durationSchema } from '../model/duration.js';
+import { durationSchema, positiveDurationSchema } from '../model/duration.js';
 import { routeSchema } from '../routing/routes.js';
 import { configSilenceSchema } from '../routing/silences.js';
 
-const dedupDefaults = z.strictObject({ window: durationSchema, max: z.int().min(1).max(1000) });
+const dedupDefaults = z.strictObject({ window: positiveDurationSchema, max: z.int().min(1).max(1000) });
 
 export const configSchema = z.strictObject({
   redis: z
@@ -29,17 +29,17 @@ export const configSchema = z.strictObject({
       /** Ingest is split into this many ordered lanes by source; more lanes, more parallel workers. */
       shards: z.int().min(1).max(256).default(8),
       /** How long a worker holds a job before others may take it over (it renews while alive). */
-      lock_duration: durationSchema.default(30_000),
+      lock_duration: positiveDurationSchema.default(30_000),
       /** How often workers look for jobs whose worker died. */
-      stalled_interval: durationSchema.default(30_000),
+      stalled_interval: positiveDurationSchema.default(30_000),
       /** Timers (absence, repeats, windows) are checked this often. */
-      sweep_every: durationSchema.default(10_000),
+      sweep_every: positiveDurationSchema.default(10_000),
       delivery: z
         .strictObject({
           attempts: z.int().min(1).max(1000).default(40),
-          backoff: durationSchema.default(1000),
-          max_backoff: durationSchema.default(300_000),
-          timeout: durationSchema.default(15_000),
+          backoff: positiveDurationSchema.default(1000),
+          max_backoff: positiveDurationSchema.default(300_000),
+          timeout: positiveDurationSchema.default(15_000),
           concurrency: z.int().min(1).max(100).default(4),
         })
         .prefault({}),
@@ -52,7 +52,7 @@ export const configSchema = z.strictObject({
       repeat: z.union([z.literal('never'), durationSchema]).default(4 * 3_600_000),
       resolve_after: durationSchema.default(3_600_000),
       flapping: z
-        .strictObject({ window: durationSchema.default(600_000), max: z.int().min(2).default(6) })
+        .strictObject({ window: positiveDurationSchema.default(600_000), max: z.int().min(2).default(6) })
         .prefault({}),
       /** Resolved alerts stay listed (and count for dedup) this long. */
       retain_resolved: durationSchema.default(86_400_000),

@@ -56,7 +56,7 @@ export class KlaxonMetrics {
 
   readonly notifications = new Counter({
     name: 'klaxon_notifications_total',
-    help: 'Delivery attempts, by receiver and result (sent, retry, failed, dead)',
+    help: 'Delivery attempts, by receiver and result (sent, retry, failed, dead, held by a rate limit)',
     labelNames: ['receiver', 'result'] as const,
     registers: [this.registry],
   });
@@ -76,10 +76,16 @@ export class KlaxonMetrics {
     registers: [this.registry],
   });
 
+  /** Set by the process: reads queue depths, alert counts and dead letters just before a scrape. */
+  refresh?: () => Promise<void>;
+
   readonly deadLetters = new Gauge({
     name: 'klaxon_dead_letters',
     help: 'Notifications that exhausted their retries (refreshed on scrape)',
     registers: [this.registry],
+    collect: async () => {
+      await this.refresh?.().catch(() => undefined);
+    },
   });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

@@ -49,7 +49,8 @@ export function route(
   for (const intent of intents) {
     let targets: string[];
     if (intent.kind === 'resolved') {
-      targets = alert.notified.filter((r) => ctx.receivers.get(r)?.sendResolved !== false);
+      // Only receivers that still exist: a removed one has no delivery worker to take the job.
+      targets = alert.notified.filter((r) => ctx.receivers.get(r)?.sendResolved === true);
       alert.notified = [];
     } else {
       const own = policy.receivers?.filter((r) => ctx.receivers.has(r));
