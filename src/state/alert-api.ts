@@ -13,8 +13,6 @@ return redis.call('INCR', KEYS[1])
 
 /** The admin API on Redis: alerts of every shard, acknowledgements and silences. */
 export class RedisAlertApi implements AlertApi {
-  private silenceCache: { at: number; silences: Silence[] } | undefined;
-
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -85,12 +83,10 @@ export class RedisAlertApi implements AlertApi {
   async createSilence(input: SilenceInput): Promise<Silence> {
     const silence: Silence = { ...input, id: randomUUID(), createdAt: this.clock() };
     await this.redis.hset(this.keys.silences(), silence.id, JSON.stringify(silence));
-    this.silenceCache = undefined;
     return silence;
   }
 
   async deleteSilence(id: string): Promise<boolean> {
-    this.silenceCache = undefined;
     return (await this.redis.hdel(this.keys.silences(), id)) === 1;
   }
 
