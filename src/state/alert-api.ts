@@ -70,14 +70,12 @@ export class RedisAlertApi implements AlertApi {
     return all.filter((s) => s.endsAt > now).sort((a, b) => a.endsAt - b.endsAt);
   }
 
-  /** Silences for the worker, read at most once a second. */
+  /**
+   * Silences for the worker. Read afresh each time (only evaluations that produced signals ask),
+   * so a silence created through any API process holds at once.
+   */
   async activeSilences(): Promise<Silence[]> {
-    const now = this.clock();
-    if (this.silenceCache && now - this.silenceCache.at < 1000 && now >= this.silenceCache.at)
-      return this.silenceCache.silences;
-    const silences = (await this.redis.hvals(this.keys.silences())).map((v) => JSON.parse(v) as Silence);
-    this.silenceCache = { at: now, silences };
-    return silences;
+    return (await this.redis.hvals(this.keys.silences())).map((v) => JSON.parse(v) as Silence);
   }
 
   async createSilence(input: SilenceInput): Promise<Silence> {
