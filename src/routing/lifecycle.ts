@@ -56,7 +56,7 @@ export function applySignal(
     noteTransition(alert, now, policy);
     // Flapping is told once, on whichever change marks it (a resolve too), and not again after.
     const intents: Intent[] = alert.flapping
-      ? wasFlapping
+      ? wasFlapping || policy.muted
         ? []
         : [{ kind: 'flapping' }]
       : alert.notified.length === 0
@@ -74,7 +74,13 @@ export function applySignal(
     if (sig.kind === 'occurrence' || !amRepeat) alert.occurrences += 1;
     if (sig.origin === 'alertmanager') alert.amStartsAt = sig.startsAt;
     const told = alert.notifiedSeverity;
-    if (told && severityRank(sig.severity) > severityRank(told) && !alert.acknowledged && !alert.flapping) {
+    if (
+      told &&
+      severityRank(sig.severity) > severityRank(told) &&
+      !alert.acknowledged &&
+      !alert.flapping &&
+      !policy.muted
+    ) {
       countNotification(alert, now, policy);
       return { alert, intents: [{ kind: 'escalation' }] };
     }
@@ -97,7 +103,11 @@ export function applySignal(
   const wasFlapping = alert.flapping;
   noteTransition(alert, now, policy);
   if (alert.flapping) {
-    return { alert, intents: wasFlapping ? [] : [{ kind: 'flapping' }], transition: 'firing' };
+    return {
+      alert,
+      intents: wasFlapping || policy.muted ? [] : [{ kind: 'flapping' }],
+      transition: 'firing',
+    };
   }
   if (!mayNotify(alert, sig, now, policy)) return { alert, intents: [], transition: 'firing' };
   countNotification(alert, now, policy);
@@ -115,6 +125,7 @@ export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retain
     // Calm again: tell the state it settled in, once.
     const settled: Alert = { ...alert, flapping: false, transitions: [], version: alert.version + 1 };
     if (settled.status === 'firing') {
+      if (policy.muted) return { alert: settled, intents: [] };
       countNotification(settled, now, policy);
       return { alert: settled, intents: [{ kind: 'firing' }] };
     }
@@ -169,6 +180,8 @@ export function nextDue(alert: Alert, policy: AlertPolicy, retainMs: number): nu
 }
 
 function mayNotify(alert: Alert, sig: AlertSignal | undefined, now: number, policy: AlertPolicy): boolean {
+  // A silenced alert is not told, and what is not told does not use up the dedup cap.
+  if (policy.muted) return false;
   if (sig?.force || !policy.dedup) return true;
   if (alert.windowStart === undefined || now - alert.windowStart >= policy.dedup.windowMs) {
     alert.windowStart = now;

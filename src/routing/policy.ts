@@ -11,6 +11,8 @@ export interface AlertPolicy {
   flap: { windowMs: number; max: number };
   /** Named receivers instead of the route tree. */
   receivers?: string[];
+  /** A silence matches the alert now: nothing firing-side is told (resolves still are). */
+  muted?: boolean;
 }
 
 export interface PolicyDefaults {

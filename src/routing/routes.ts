@@ -55,13 +55,15 @@ export class RouteTree {
   }
 }
 
-function compile(c: RouteConfig): Node {
+/** A route without receivers of its own uses its parent's, as in Alertmanager. */
+function compile(c: RouteConfig, inherited: string[] = []): Node {
+  const receivers = c.receivers ?? inherited;
   return {
     matches: compileMatchers(c.match ?? []),
     minRank: c.severity_min ? severityRank(c.severity_min) : 0,
-    receivers: c.receivers ?? [],
+    receivers,
     cont: c.continue ?? false,
-    children: (c.routes ?? []).map(compile),
+    children: (c.routes ?? []).map((child) => compile(child, receivers)),
   };
 }
 

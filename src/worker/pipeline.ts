@@ -178,12 +178,9 @@ export class Pipeline {
     const settle = (fp: string, step: Step, policy: AlertPolicy, sig?: AlertSignal) => {
       const alert = step.alert;
       if (alert && step.intents.length > 0) {
-        const muted = silencesFor(alert, silences, now).length > 0;
-        if (!muted) {
-          const ns = route(alert, step.intents, policy, ctx);
-          notifications.push(...ns);
-          for (const n of ns) changes.history.push(history(now, alert, 'notification', n.kind, n.receiver));
-        }
+        const ns = route(alert, step.intents, policy, ctx);
+        notifications.push(...ns);
+        for (const n of ns) changes.history.push(history(now, alert, 'notification', n.kind, n.receiver));
       }
       if (step.transition) {
         this.deps.metrics?.transitions.inc({ status: step.transition });
@@ -205,9 +202,11 @@ export class Pipeline {
       changes.alertTimers.set(fp, alert ? (nextDue(alert, policy, this.retainMs) ?? null) : null);
     };
 
+    const muted = (a: Pick<Alert, 'name' | 'severity' | 'labels'>) =>
+      silencesFor(a, silences, now).length > 0;
     signals.forEach((sig, i) => {
       const fp = fps[i] as string;
-      const policy = this.policyOf(sig.rule, sig.origin);
+      const policy = { ...this.policyOf(sig.rule, sig.origin), muted: muted(sig) };
       settle(fp, applySignal(alerts.get(fp), sig, fp, policy, now), policy, sig);
     });
     for (const fp of dueAlerts) {
@@ -216,7 +215,7 @@ export class Pipeline {
         changes.alertTimers.set(fp, null);
         continue;
       }
-      const policy = this.policyOf(alert.rule, alert.origin);
+      const policy = { ...this.policyOf(alert.rule, alert.origin), muted: muted(alert) };
       settle(fp, tickAlert(alert, policy, now, this.retainMs), policy);
     }
     return { changes, notifications };

@@ -322,3 +322,32 @@ describe('Alertmanager', () => {
     expect(l.alert).toMatchObject({ occurrences: 2, amStartsAt: T0 + MIN });
   });
 });
+
+describe('silenced alerts', () => {
+  const muted: AlertPolicy = { ...POLICY, muted: true };
+
+  it('are tracked but not told, and do not use up the dedup cap', () => {
+    let a: Alert | null | undefined;
+    for (let i = 0; i < 5; i++) {
+      const step = applySignal(a ?? undefined, sig({ kind: 'occurrence' }), FP, muted, T0 + i * SEC);
+      expect(step.intents).toEqual([]);
+      a = step.alert;
+    }
+    expect(a?.status).toBe('firing');
+    expect(a?.occurrences).toBe(5);
+    // Once the silence ends, the cap is still whole.
+    const told: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const step = applySignal(a ?? undefined, sig({ kind: 'occurrence' }), FP, POLICY, T0 + (10 + i) * SEC);
+      told.push(...step.intents.map((x) => x.kind));
+      a = step.alert;
+    }
+    expect(told).toEqual(['firing', 'firing', 'firing']);
+  });
+
+  it('do not escalate while muted', () => {
+    const first = applySignal(undefined, sig(), FP, POLICY, T0);
+    const up = applySignal(first.alert ?? undefined, sig({ severity: 'critical' }), FP, muted, T0 + SEC);
+    expect(up.intents).toEqual([]);
+  });
+});

@@ -5,18 +5,20 @@ import type { AlertSignal } from '../../src/model/signal.js';
 import { applySignal } from '../../src/routing/lifecycle.js';
 import { alertView, route, type RoutingContext } from '../../src/routing/notify.js';
 import type { AlertPolicy } from '../../src/routing/policy.js';
-import { RouteTree } from '../../src/routing/routes.js';
+import { RouteTree, routeSchema } from '../../src/routing/routes.js';
 import { HOUR, MIN, T0 } from './helpers.js';
 
 const POLICY: AlertPolicy = { repeatMs: HOUR, resolveAfterMs: HOUR, flap: { windowMs: 10 * MIN, max: 6 } };
 
-const routes = new RouteTree({
-  receivers: ['mail'],
-  routes: [
-    { match: { severity: 'critical' }, receivers: ['pager', 'tg'] },
-    { match: { severity: 'warning' }, receivers: ['tg'] },
-  ],
-});
+const routes = new RouteTree(
+  routeSchema.parse({
+    receivers: ['mail'],
+    routes: [
+      { match: { severity: 'critical' }, receivers: ['pager', 'tg'] },
+      { match: { severity: 'warning' }, receivers: ['tg'] },
+    ],
+  }),
+);
 
 const receivers = new Map([
   ['mail', { sendResolved: true }],
@@ -25,7 +27,12 @@ const receivers = new Map([
   ['discord', { sendResolved: true }],
 ]);
 
-const ctx = (now: number, over: Partial<RoutingContext> = {}): RoutingContext => ({ routes, receivers, now, ...over });
+const ctx = (now: number, over: Partial<RoutingContext> = {}): RoutingContext => ({
+  routes,
+  receivers,
+  now,
+  ...over,
+});
 
 function signal(over: Partial<AlertSignal> = {}): AlertSignal {
   return {
@@ -72,7 +79,14 @@ describe('route', () => {
     expect(ns[0]).toMatchObject({
       createdAt: T0,
       correlationId: 'req-1',
-      alert: { fingerprint: FP, status: 'firing', severity: 'critical', value: 16, startsAt: T0, occurrences: 1 },
+      alert: {
+        fingerprint: FP,
+        status: 'firing',
+        severity: 'critical',
+        value: 16,
+        startsAt: T0,
+        occurrences: 1,
+      },
     });
     expect(alert.notified).toEqual(['pager', 'tg']);
     // The same decision again gives the same ids, so enqueueing twice sends once.
@@ -100,15 +114,18 @@ describe('route', () => {
   it('only unknown rule receivers: falls back to the route tree', () => {
     const policy = { ...POLICY, receivers: ['nope'] };
     const step = applySignal(undefined, signal(), FP, policy, T0);
-    expect(route(step.alert as Alert, step.intents, policy, ctx(T0)).map((n) => n.receiver)).toEqual(['pager', 'tg']);
+    expect(route(step.alert as Alert, step.intents, policy, ctx(T0)).map((n) => n.receiver)).toEqual([
+      'pager',
+      'tg',
+    ]);
   });
 
   it('route tree receivers that are not configured are skipped', () => {
     const step = applySignal(undefined, signal(), FP, POLICY, T0);
     const only = new Map([['pager', { sendResolved: true }]]);
-    expect(route(step.alert as Alert, step.intents, POLICY, ctx(T0, { receivers: only })).map((n) => n.receiver)).toEqual([
-      'pager',
-    ]);
+    expect(
+      route(step.alert as Alert, step.intents, POLICY, ctx(T0, { receivers: only })).map((n) => n.receiver),
+    ).toEqual(['pager']);
   });
 
   it('a resolve goes only to receivers told of the firing that want resolves, whatever the routes say now', () => {
@@ -118,13 +135,18 @@ describe('route', () => {
     expect(route(alert, warn.intents, POLICY, ctx(T0)).map((n) => n.receiver)).toEqual(['tg']);
     const esc = applySignal(alert, signal({ severity: 'critical' }), FP, POLICY, T0 + MIN);
     const escalated = esc.alert as Alert;
-    expect(route(escalated, esc.intents, POLICY, ctx(T0 + MIN)).map((n) => `${n.kind}:${n.receiver}`)).toEqual([
-      'escalation:pager',
-      'escalation:tg',
-    ]);
+    expect(
+      route(escalated, esc.intents, POLICY, ctx(T0 + MIN)).map((n) => `${n.kind}:${n.receiver}`),
+    ).toEqual(['escalation:pager', 'escalation:tg']);
     // De-escalated to warning: the routes now say tg only, but pager heard it fire.
     const de = applySignal(escalated, signal({ severity: 'warning' }), FP, POLICY, T0 + 2 * MIN);
-    const res = applySignal(de.alert as Alert, signal({ status: 'resolved' }), FP, POLICY, T0 + 3 * MIN);
+    const res = applySignal(
+      de.alert as Alert,
+      signal({ status: 'resolved', ts: T0 + 3 * MIN }),
+      FP,
+      POLICY,
+      T0 + 3 * MIN,
+    );
     const resolved = res.alert as Alert;
     const ns = route(resolved, res.intents, POLICY, ctx(T0 + 3 * MIN));
     // tg does not want resolves.

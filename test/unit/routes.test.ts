@@ -45,7 +45,7 @@ describe('matchers', () => {
 });
 
 describe('route tree', () => {
-  const config: RouteConfig = {
+  const config: RouteConfig = routeSchema.parse({
     receivers: ['default-mail'],
     routes: [
       { match: { severity: 'critical' }, receivers: ['pagerduty'], continue: true },
@@ -53,8 +53,8 @@ describe('route tree', () => {
       { match: { source: '~grid-.*' }, receivers: ['telegram-grid'] },
       { severity_min: 'high', receivers: ['discord'] },
     ],
-  };
-  const t = tree(config);
+  });
+  const t = new RouteTree(config);
 
   it('no matching route: the root receivers', () => {
     expect(t.receiversFor(alert('cpu', 'warning'))).toEqual(['default-mail']);
@@ -103,10 +103,7 @@ describe('route tree', () => {
   it('a receiver named by several routes is listed once', () => {
     const d = tree({
       receivers: ['root'],
-      routes: [
-        { receivers: ['a', 'b'], continue: true },
-        { receivers: ['b', 'c'] },
-      ],
+      routes: [{ receivers: ['a', 'b'], continue: true }, { receivers: ['b', 'c'] }],
     });
     expect(d.receiversFor(alert('x', 'info'))).toEqual(['a', 'b', 'c']);
   });
@@ -129,5 +126,16 @@ describe('route tree', () => {
   it('the schema refuses unknown keys and severities', () => {
     expect(() => routeSchema.parse({ receiver: ['x'] })).toThrow();
     expect(() => routeSchema.parse({ severity_min: 'urgent' })).toThrow();
+  });
+});
+
+describe('route inheritance', () => {
+  it('a matching route without receivers uses its parent’s instead of telling nobody', () => {
+    const t = tree({
+      receivers: ['root'],
+      routes: [{ match: { team: 'db' }, receivers: ['db'], routes: [{ match: { severity: 'critical' } }] }],
+    });
+    expect(t.receiversFor(alert('x', 'critical', { team: 'db' }))).toEqual(['db']);
+    expect(t.receiversFor(alert('x', 'warning', { team: 'db' }))).toEqual(['db']);
   });
 });

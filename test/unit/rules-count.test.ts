@@ -110,6 +110,23 @@ describe('count rule (events)', () => {
     expect(sig).toMatchObject({ status: 'firing', labels: { source: 'bot', symbol: 'BTC' } });
   });
 
+  it('op `>` needs strictly more than the value', () => {
+    const h = new Harness([
+      {
+        name: 'unfilled',
+        kind: 'count',
+        event: 'unfilled_order_alert',
+        window: '10m',
+        op: '>',
+        bands: { warning: 5 },
+      },
+    ]);
+    const out = [0, 1, 2, 3, 4, 5].map((i) =>
+      brief(h.event({ source: 'b', ts: T0 + i * MIN, type: 'unfilled_order_alert' })),
+    );
+    expect(out).toEqual([[], [], [], [], [], ['firing:warning']]);
+  });
+
   it('keeps only as many times as the largest band needs', () => {
     const h = new Harness([reconnectLoop]);
     for (let i = 0; i < 100; i++) reconnect(h, T0 + i * SEC);

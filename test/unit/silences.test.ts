@@ -10,7 +10,11 @@ const silence = (id: string, matchers: Silence['matchers'], startsAt = T0, endsA
   createdBy: 'ann',
 });
 
-const latency = { name: 'api_latency', severity: 'warning' as const, labels: { source: 'bot-a', metric: 'api_latency_ms' } };
+const latency = {
+  name: 'api_latency',
+  severity: 'warning' as const,
+  labels: { source: 'bot-a', metric: 'api_latency_ms' },
+};
 
 describe('silences', () => {
   it('hold from startsAt up to (not including) endsAt', () => {
@@ -37,19 +41,21 @@ describe('silences', () => {
       'by-sev',
       'not-test',
     ]);
-    expect(silencesFor({ ...latency, labels: { source: 'bot-b' } }, s, T0).map((x) => x.id)).toEqual([
-      'by-name',
-      'by-sev',
-      'both',
-      'not-test',
-    ].filter((id) => id !== 'by-sev'));
+    expect(silencesFor({ ...latency, labels: { source: 'bot-b' } }, s, T0).map((x) => x.id)).toEqual(
+      ['by-name', 'by-sev', 'both', 'not-test'].filter((id) => id !== 'by-sev'),
+    );
   });
 
   it('config silences need at least one matcher and an ISO end time with offset', () => {
     expect(
-      configSilenceSchema.parse({ matchers: [{ name: 'source', value: 'bot-a' }], ends_at: '2024-01-02T00:00:00Z' }),
+      configSilenceSchema.parse({
+        matchers: [{ name: 'source', value: 'bot-a' }],
+        ends_at: '2024-01-02T00:00:00Z',
+      }),
     ).toEqual({ matchers: [{ name: 'source', op: '=', value: 'bot-a' }], ends_at: '2024-01-02T00:00:00Z' });
     expect(() => configSilenceSchema.parse({ matchers: [], ends_at: '2024-01-02T00:00:00Z' })).toThrow();
-    expect(() => configSilenceSchema.parse({ matchers: [{ name: 'a', value: 'b' }], ends_at: 'tomorrow' })).toThrow();
+    expect(() =>
+      configSilenceSchema.parse({ matchers: [{ name: 'a', value: 'b' }], ends_at: 'tomorrow' }),
+    ).toThrow();
   });
 });
