@@ -126,6 +126,7 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
     });
   }
   const seen = new Map<string, number>();
+  const missingInPresets = new Map<string, string[]>();
   config.rules.forEach((rule: RuleConfig, i) => {
     const at = rulePath(['rules', i], presetCount);
     const before = seen.get(rule.name);
@@ -138,7 +139,7 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
     const missing = (rule.receivers ?? []).filter((r) => !receivers.has(r));
     if (missing.length > 0) {
       const msg = `rule ${rule.name} names receiver(s) ${missing.join(', ')} that are not configured; its alerts go to the others${missing.length === rule.receivers?.length ? ' (here: the route tree)' : ''}`;
-      if (i < presetCount) warnings.push(msg);
+      if (i < presetCount) missingInPresets.set(rule.name, missing);
       else
         problems.push({
           path: `${at}.receivers`,
@@ -149,6 +150,13 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
         });
     }
   });
+  if (missingInPresets.size > 0) {
+    const names = [...new Set([...missingInPresets.values()].flat())].sort();
+    warnings.push(
+      `${missingInPresets.size} preset rules name receivers that are not configured (${names.join(', ')}): ` +
+        `their alerts go to the configured ones among them, or else to the route tree`,
+    );
+  }
   return problems;
 }
 
