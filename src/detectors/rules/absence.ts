@@ -1,5 +1,5 @@
 import { newBandState, orderedBands, updateBands, type BandState } from './bands.js';
-import { globMatcher, ruleSignal } from './common.js';
+import { emitVerdict, globMatcher } from './common.js';
 import type { AbsenceRule } from './schema.js';
 import type { CompiledRule, RuleContext } from './types.js';
 
@@ -32,28 +32,26 @@ export function absenceRule(rule: AbsenceRule): CompiledRule {
     ctx.timer(k, next ?? null);
     ctx.set(k, state);
     if (!verdict) return;
-    ctx.emit(
-      ruleSignal(
-        rule,
-        alert,
-        'state',
-        {
-          status: verdict.status,
-          severity: verdict.severity,
-          labels: { source: state.source },
+    emitVerdict(
+      ctx,
+      rule,
+      alert,
+      verdict,
+      {
+        labels: { source: state.source },
+        value: Math.round(age / 1000),
+        ts: now,
+        vars: {
+          source: state.source,
           value: Math.round(age / 1000),
-          ts: now,
-          vars: {
-            source: state.source,
-            value: Math.round(age / 1000),
-            minutes: Math.round(age / 6000) / 10,
-            what: rule.event ?? 'input',
-          },
+          minutes: Math.round(age / 6000) / 10,
+          what: rule.event ?? 'input',
         },
-        verdict.status === 'resolved'
-          ? '{{source}} is reporting again'
-          : 'no {{what}} from {{source}} for {{minutes}} min',
-      ),
+      },
+      {
+        firing: 'no {{what}} from {{source}} for {{minutes}} min',
+        resolved: '{{source}} is reporting again',
+      },
     );
   }
 

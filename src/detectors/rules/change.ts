@@ -1,5 +1,5 @@
 import { newBandState, orderedBands, updateBands, type BandState } from './bands.js';
-import { inputFilter, ruleSignal, seriesKey } from './common.js';
+import { emitVerdict, inputFilter, seriesKey } from './common.js';
 import type { ChangeRule } from './schema.js';
 import type { CompiledRule, RuleContext, Sample } from './types.js';
 
@@ -55,30 +55,29 @@ export function changeRule(rule: ChangeRule): CompiledRule {
       const verdict = updateBands(state.b, change, s.ts, opts, ordered);
       if (!verdict) return;
       const signed = rule.direction === 'up' || (rule.direction === 'both' && rise > drop) ? change : -change;
-      ctx.emit(
-        ruleSignal(
-          rule,
-          alert,
-          'state',
-          {
-            status: verdict.status,
-            severity: verdict.severity,
-            labels: { source: s.source, metric: s.metric, ...s.labels },
-            value: signed,
-            ts: s.ts,
-            vars: {
-              value: s.value,
-              percent: Math.round(signed * 1000) / 10,
-              reference: signed < 0 ? high : low,
-              metric: s.metric,
-              source: s.source,
-              window: rule.window / 60_000 + 'm',
-            },
+      emitVerdict(
+        ctx,
+        rule,
+        alert,
+        verdict,
+        {
+          labels: { source: s.source, metric: s.metric, ...s.labels },
+          value: signed,
+          ts: s.ts,
+          vars: {
+            value: s.value,
+            percent: Math.round(signed * 1000) / 10,
+            reference: signed < 0 ? high : low,
+            metric: s.metric,
+            source: s.source,
+            window: rule.window / 60_000 + 'm',
           },
-          verdict.status === 'resolved'
-            ? '{{metric}} recovered to {{value}} on {{source}}'
-            : '{{metric}} changed {{percent}}% within {{window}} (from {{reference}} to {{value}}) on {{source}}',
-        ),
+        },
+        {
+          firing:
+            '{{metric}} changed {{percent}}% within {{window}} (from {{reference}} to {{value}}) on {{source}}',
+          resolved: '{{metric}} recovered to {{value}} on {{source}}',
+        },
       );
     },
   };

@@ -2,7 +2,8 @@ import type { BotEvent } from '../../model/batch.js';
 import { labelsKey } from '../../model/fingerprint.js';
 import type { AlertSignal } from '../../model/signal.js';
 import type { RuleConfig } from './schema.js';
-import type { Sample, SignalParts } from './types.js';
+import type { BandVerdict } from './bands.js';
+import type { RuleContext, Sample, SignalParts } from './types.js';
 
 /** `grid-*` style globs: `*` any run of characters, `?` one. */
 export function globMatcher(pattern: string): (s: string) => boolean {
@@ -103,4 +104,24 @@ export function ruleSignal(
   if (parts.value !== undefined) signal.value = parts.value;
   if (rule.dedup === 'none') signal.force = true;
   return signal;
+}
+
+/** Emits what a condition rule's bands decided, titled by the rule's templates or these defaults. */
+export function emitVerdict(
+  ctx: RuleContext,
+  rule: RuleConfig,
+  alert: string,
+  verdict: BandVerdict,
+  parts: Omit<SignalParts, 'status' | 'severity'>,
+  titles: { firing: string; resolved: string },
+): void {
+  ctx.emit(
+    ruleSignal(
+      rule,
+      alert,
+      'state',
+      { status: verdict.status, severity: verdict.severity, ...parts },
+      verdict.status === 'resolved' ? titles.resolved : titles.firing,
+    ),
+  );
 }

@@ -2,7 +2,7 @@ import type { BotEvent } from '../../model/batch.js';
 import { labelsKey } from '../../model/fingerprint.js';
 import { SEVERITIES, type Severity } from '../../model/severity.js';
 import { newBandState, updateBands, type BandState } from './bands.js';
-import { eventLabels, eventMatches, inputFilter, ruleSignal } from './common.js';
+import { emitVerdict, eventLabels, eventMatches, inputFilter } from './common.js';
 import type { Bands, CountRule } from './schema.js';
 import type { CompiledRule, RuleContext, Sample } from './types.js';
 
@@ -79,29 +79,27 @@ export function countRule(rule: CountRule): CompiledRule {
     if (!verdict) return;
     const count = worst?.count ?? 0;
     const band = bands.find((b) => b.severity === verdict.severity) ?? bands[0]!;
-    ctx.emit(
-      ruleSignal(
-        rule,
-        alert,
-        'state',
-        {
-          status: verdict.status,
-          severity: verdict.severity,
-          labels: state.labels,
+    emitVerdict(
+      ctx,
+      rule,
+      alert,
+      verdict,
+      {
+        labels: state.labels,
+        value: count,
+        ts: t,
+        vars: {
           value: count,
-          ts: t,
-          vars: {
-            value: count,
-            threshold: band.value,
-            window: formatWindow(band.window),
-            what: rule.event ?? rule.metric,
-            source: state.labels.source,
-          },
+          threshold: band.value,
+          window: formatWindow(band.window),
+          what: rule.event ?? rule.metric,
+          source: state.labels.source,
         },
-        verdict.status === 'resolved'
-          ? '{{what}} back to normal on {{source}}'
-          : '{{value}} {{what}} within {{window}} on {{source}}',
-      ),
+      },
+      {
+        firing: '{{value}} {{what}} within {{window}} on {{source}}',
+        resolved: '{{what}} back to normal on {{source}}',
+      },
     );
   }
 

@@ -1,6 +1,6 @@
 import { labelsKey } from '../../model/fingerprint.js';
 import { newBandState, orderedBands, updateBands, type BandState } from './bands.js';
-import { inputFilter, ruleSignal } from './common.js';
+import { emitVerdict, inputFilter } from './common.js';
 import type { RatioRule } from './schema.js';
 import type { CompiledRule, RuleContext, Sample } from './types.js';
 
@@ -39,30 +39,28 @@ export function ratioRule(rule: RatioRule): CompiledRule {
       const verdict = updateBands(state.b, value, s.ts, opts, ordered);
       if (!verdict) return;
       const labels = { source: s.source, metric: rule.metric, ...s.labels };
-      ctx.emit(
-        ruleSignal(
-          rule,
-          alert,
-          'state',
-          {
-            status: verdict.status,
-            severity: verdict.severity,
-            labels,
+      emitVerdict(
+        ctx,
+        rule,
+        alert,
+        verdict,
+        {
+          labels,
+          value,
+          ts: s.ts,
+          vars: {
             value,
-            ts: s.ts,
-            vars: {
-              value,
-              percent: Math.round(value * 1000) / 10,
-              threshold: verdict.threshold,
-              metric: rule.metric,
-              over: rule.over,
-              source: s.source,
-            },
+            percent: Math.round(value * 1000) / 10,
+            threshold: verdict.threshold,
+            metric: rule.metric,
+            over: rule.over,
+            source: s.source,
           },
-          verdict.status === 'resolved'
-            ? '{{metric}} / {{over}} back to {{percent}}% on {{source}}'
-            : '{{metric}} / {{over}} at {{percent}}% on {{source}}',
-        ),
+        },
+        {
+          firing: '{{metric}} / {{over}} at {{percent}}% on {{source}}',
+          resolved: '{{metric}} / {{over}} back to {{percent}}% on {{source}}',
+        },
       );
     },
   };

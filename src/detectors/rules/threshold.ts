@@ -1,5 +1,5 @@
 import { newBandState, orderedBands, updateBands, type BandState } from './bands.js';
-import { inputFilter, ruleSignal, seriesKey } from './common.js';
+import { emitVerdict, inputFilter, seriesKey } from './common.js';
 import type { ThresholdRule } from './schema.js';
 import type { CompiledRule, RuleContext, Sample } from './types.js';
 
@@ -24,29 +24,27 @@ export function thresholdRule(rule: ThresholdRule): CompiledRule {
       ctx.set(key, state);
       if (!verdict) return;
       const labels = { source: s.source, metric: s.metric, ...s.labels };
-      ctx.emit(
-        ruleSignal(
-          rule,
-          alert,
-          'state',
-          {
-            status: verdict.status,
-            severity: verdict.severity,
-            labels,
+      emitVerdict(
+        ctx,
+        rule,
+        alert,
+        verdict,
+        {
+          labels,
+          value: s.value,
+          ts: s.ts,
+          vars: {
             value: s.value,
-            ts: s.ts,
-            vars: {
-              value: s.value,
-              threshold: verdict.threshold,
-              metric: s.metric,
-              source: s.source,
-              op: rule.op,
-            },
+            threshold: verdict.threshold,
+            metric: s.metric,
+            source: s.source,
+            op: rule.op,
           },
-          verdict.status === 'resolved'
-            ? '{{metric}} back to {{value}} on {{source}}'
-            : '{{metric}} is {{value}} ({{op}} {{threshold}}) on {{source}}',
-        ),
+        },
+        {
+          firing: '{{metric}} is {{value}} ({{op}} {{threshold}}) on {{source}}',
+          resolved: '{{metric}} back to {{value}} on {{source}}',
+        },
       );
     },
   };
