@@ -1,7 +1,7 @@
 import type { BotEvent } from '../../model/batch.js';
 import { labelsKey } from '../../model/fingerprint.js';
 import { SEVERITIES, type Severity } from '../../model/severity.js';
-import { newBandState, updateBands, type BandState } from './bands.js';
+import { compare, newBandState, updateBands, type BandState } from './bands.js';
 import { emitVerdict, eventLabels, eventMatches, inputFilter } from './common.js';
 import type { Bands, CountRule } from './schema.js';
 import type { CompiledRule, RuleContext, Sample } from './types.js';
@@ -52,7 +52,7 @@ export function countRule(rule: CountRule): CompiledRule {
       let count = 0;
       for (let i = state.times.length - 1; i >= 0 && (state.times[i] as number) > t - band.window; i--)
         count++;
-      const holds = compareCount(count, rule.op, band.value);
+      const holds = compare(count, rule.op, band.value);
       if (holds) {
         pendingOrFiring = true;
         worst ??= { band, count };
@@ -161,23 +161,6 @@ function pushTime(times: number[], t: number, keep: number): void {
   while (i > 0 && (times[i - 1] as number) > t) i--;
   times.splice(i, 0, t);
   if (times.length > keep) times.splice(0, times.length - keep);
-}
-
-function compareCount(count: number, op: CountRule['op'], value: number): boolean {
-  switch (op) {
-    case '>':
-      return count > value;
-    case '>=':
-      return count >= value;
-    case '<':
-      return count < value;
-    case '<=':
-      return count <= value;
-    case '==':
-      return count === value;
-    case '!=':
-      return count !== value;
-  }
 }
 
 /** Bands numbered 1..n from the lowest severity up, so "band k holds" is "probe >= k". */
