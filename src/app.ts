@@ -146,8 +146,13 @@ export class App {
         connection: this.patient,
         logger: this.logger,
         evaluated: (job) => {
-          if (job.data.type === 'batch')
-            this.metrics.evaluateLatency.observe((Date.now() - job.data.batch.receivedAt) / 1000);
+          if (job.data.type !== 'batch') return;
+          const b = job.data.batch;
+          const finishedAt = Date.now();
+          this.metrics.evaluateLatency.observe((finishedAt - b.receivedAt) / 1000);
+          let samples = 0;
+          for (const s of b.snapshots) samples += Object.keys(s.metrics).length;
+          this.opts.onEvaluated?.({ receivedAt: b.receivedAt, finishedAt, samples, events: b.events.length });
         },
       }),
       ...startDeliveryWorkers({
