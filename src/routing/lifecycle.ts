@@ -92,7 +92,11 @@ export function applySignal(
   }
 
   const alert = active
-    ? { ...refresh(active, sig, now), occurrences: active.occurrences + 1 }
+    ? // A pending alert that now fires is the same episode: its first signal was the first occurrence.
+      {
+        ...refresh(active, sig, now),
+        occurrences: active.status === 'pending' ? active.occurrences : active.occurrences + 1,
+      }
     : fresh(prev, sig, fp, now);
   alert.status = 'firing';
   alert.firingAt = now;

@@ -42,7 +42,7 @@ describe('absence rule', () => {
       kind: 'state',
       labels: { source: 'bot' },
       value: 270,
-      annotations: { title: 'no heartbeat from bot for 4.50 min' },
+      annotations: { title: 'no heartbeat from bot for 4.5 min' },
     });
   });
 

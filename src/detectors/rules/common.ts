@@ -58,7 +58,8 @@ export function formatNumber(v: number | undefined): string {
   if (v === undefined) return '';
   if (Number.isInteger(v)) return String(v);
   const abs = Math.abs(v);
-  return abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : String(Number(v.toPrecision(3)));
+  // Trailing zeros say nothing: 4.1, not 4.10.
+  return String(Number(abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(3)));
 }
 
 /** Fills `{{name}}` and `{{labels.name}}` placeholders. Unknown names are left empty. */

@@ -119,7 +119,7 @@ export function countRule(rule: CountRule): CompiledRule {
       ...base,
       events: [type],
       keyForEvent: (e: BotEvent) => {
-        if (e.type !== type || !eventMatches(e, rule.data)) return undefined;
+        if ((type !== '*' && e.type !== type) || !eventMatches(e, rule.data)) return undefined;
         const labels = eventLabels(e, rule.by);
         return accept(e.source, labels) ? `${rule.name}|${e.source}|${labelsKey(labels)}` : undefined;
       },
