@@ -38,7 +38,8 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
         const n = job.data;
         if (job.name !== 'summary' && (await deps.redis.exists(deps.keys.sent(n.id))))
           return { duplicate: true };
-        if (n.kind !== 'summary' && job.name !== 'summary') {
+        // Counted against rate limits once, on its first start (not again on retries).
+        if (n.kind !== 'summary' && job.name !== 'summary' && (job.attemptsStarted ?? 1) <= 1) {
           const held = await holdIfOverLimit(deps, receiver, n);
           if (held) return { held: true };
         }
@@ -78,6 +79,7 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
           );
           if (!e.retryable) {
             deps.metrics?.notifications.inc({ receiver, result: 'failed' });
+            await deadLetter(deps, job, e.message);
             throw new UnrecoverableError(e.message);
           }
           deps.metrics?.notifications.inc({ receiver, result: 'retry' });
@@ -86,6 +88,8 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
             await job.moveToDelayed(Date.now() + e.retryAfterMs, token);
             throw new DelayedError();
           }
+          // The last attempt: onto the dead-letter list before the job fails, in this same step.
+          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await deadLetter(deps, job, e.message);
           throw e;
         }
       },
@@ -103,14 +107,6 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
       },
     );
     worker.on('error', (err) => logger.warn({ receiver, err: err.message }, 'delivery worker error'));
-    worker.on('failed', (job, err) => {
-      if (!job) return;
-      const exhausted =
-        err instanceof UnrecoverableError ||
-        err.name === 'UnrecoverableError' ||
-        job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (exhausted) void deadLetter(deps, job, err.message);
-    });
     return worker;
   });
 }

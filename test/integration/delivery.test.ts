@@ -44,19 +44,49 @@ describe('delivery', () => {
     expect(k.recorder.of('flaky')).toHaveLength(1);
   });
 
+  it('waits as long as a 429 says, then delivers', async () => {
+    k.recorder.failNext = { times: 1, status: 429, retryAfter: '1' };
+    const started = Date.now();
+    await k.push('/v1/alerts', alert('throttled'));
+    await waitFor(() => k.recorder.of('throttled').length === 1, 10_000, 'the throttled notification');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('dead-letters a notification whose receiver stays down past its retries', async () => {
+    k.recorder.status = 503;
+    const before = k.recorder.attempts;
+    await k.push('/v1/alerts', alert('unlucky'));
+    await waitFor(
+      async () => {
+        const h = (await (await fetch(`${k.app.url}/health`)).json()) as {
+          deadLetters: { latest: { notification: string; reason: string }[] };
+        };
+        return h.deadLetters.latest.some((d) => d.notification.includes('.firing.hook'));
+      },
+      15_000,
+      'the dead letter',
+    );
+    expect(k.recorder.attempts - before).toBe(k.config.queue.delivery.attempts);
+  });
+
   it('puts a permanently refused notification on the dead-letter list, shown in /health and /metrics', async () => {
+    const health = async () =>
+      (await (await fetch(`${k.app.url}/health`)).json()) as {
+        status: string;
+        deadLetters: { count: number; latest: { receiver: string; reason: string }[] };
+      };
+    const before = (await health()).deadLetters.count;
+    const attempts = k.recorder.attempts;
     k.recorder.status = 400;
     await k.push('/v1/alerts', alert('refused'));
-    await waitFor(async () => {
-      const h = (await (await fetch(`${k.app.url}/health`)).json()) as { deadLetters: { count: number } };
-      return h.deadLetters.count === 1;
-    });
-    const res = await fetch(`${k.app.url}/health`);
-    const health = (await res.json()) as { status: string; deadLetters: { latest: { receiver: string }[] } };
-    expect(health.status).toBe('degraded');
-    expect(health.deadLetters.latest[0]?.receiver).toBe('hook');
+    await waitFor(async () => (await health()).deadLetters.count === before + 1, 10_000, 'the dead letter');
+    const h = await health();
+    expect(k.recorder.attempts - attempts).toBe(1); // a 400 is not retried
+    expect(h.status).toBe('degraded');
+    expect(h.deadLetters.latest[0]).toMatchObject({ receiver: 'hook' });
+    expect(h.deadLetters.latest[0]?.reason).toMatch(/400/);
     const metrics = await (await fetch(`${k.app.url}/metrics`)).text();
-    expect(metrics).toMatch(/^klaxon_dead_letters 1$/m);
+    expect(metrics).toMatch(new RegExp(`^klaxon_dead_letters ${before + 1}$`, 'm'));
     expect(metrics).toMatch(/klaxon_notifications_total\{receiver="hook",result="failed"\} 1/);
   });
 

@@ -10,6 +10,10 @@ export class Recorder {
   readonly received: Notification[] = [];
   /** Status to answer with (200 by default). */
   status = 200;
+  /** Answers with this status this many times first (then `status`), with `Retry-After` when set. */
+  failNext: { times: number; status: number; retryAfter?: string } | undefined;
+  /** Every request that arrived, answered or not. */
+  attempts = 0;
   private server?: http.Server;
   url = '';
 
@@ -18,6 +22,15 @@ export class Recorder {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
+        this.attempts += 1;
+        if (this.failNext && this.failNext.times > 0) {
+          this.failNext.times -= 1;
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (this.failNext.retryAfter) headers['retry-after'] = this.failNext.retryAfter;
+          res.writeHead(this.failNext.status, headers);
+          res.end('{}');
+          return;
+        }
         if (this.status === 200) {
           const parsed = JSON.parse(body) as { notification: Notification };
           this.received.push(parsed.notification);
