@@ -11,6 +11,7 @@ import {
   listCsv,
   pool,
   readCsv,
+  scoreAtThreshold,
   scoreRows,
   sweep,
   windowRows,
@@ -72,8 +73,23 @@ export function resultsCsv(f: DataFile, scores: ArrayLike<number>): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Split-half check of the threshold: the files in sorted order are dealt alternately into halves
+ * A (0th, 2nd, ...) and B; the best threshold of one half is applied to the other.
+ */
+export interface SplitHalf {
+  profile: string;
+  /** Score of half B at half A's best threshold, and B's own best. */
+  aOnB: number;
+  bBest: number;
+  /** Score of half A at half B's best threshold, and A's own best. */
+  bOnA: number;
+  aBest: number;
+}
+
 export interface Evaluation {
   results: SweepResult[];
+  split: SplitHalf[];
   samples: number;
   /** Best-of-N samples per second of `step` alone. */
   samplesPerSecond: number;
@@ -90,6 +106,7 @@ export function evaluate(
   opts: { outDir?: string; timingRuns?: number } = {},
 ): Evaluation {
   const files: ScoredRows[] = [];
+  const halves: [ScoredRows[], ScoredRows[]] = [[], []];
   let base = 0;
   let samples = 0;
   let bestMs = Infinity;
@@ -105,7 +122,9 @@ export function evaluate(
       if (run > 0) continue;
       samples += f.x.length;
       const w = windows[rel] ?? [];
-      files.push(scoreRows(Array.from(r.scores), windowRows(f.timestampText, w), base));
+      const rows = scoreRows(Array.from(r.scores), windowRows(f.timestampText, w), base);
+      files.push(rows);
+      halves[(files.length - 1) % 2]?.push(rows);
       base += w.length;
       if (opts.outDir) {
         const file = path.join(opts.outDir, rel);
@@ -116,8 +135,20 @@ export function evaluate(
     bestMs = Math.min(bestMs, ms);
   }
   const c = pool(files);
+  const [ca, cb] = halves.map(pool) as [ReturnType<typeof pool>, ReturnType<typeof pool>];
   return {
     results: PROFILES.map((p) => sweep(c, p)),
+    split: PROFILES.map((p) => {
+      const a = sweep(ca, p);
+      const b = sweep(cb, p);
+      return {
+        profile: p.name,
+        aOnB: scoreAtThreshold(cb, p, a.threshold),
+        bBest: b.score,
+        bOnA: scoreAtThreshold(ca, p, b.threshold),
+        aBest: a.score,
+      };
+    }),
     samples,
     samplesPerSecond: samples / (bestMs / 1000),
   };

@@ -58,5 +58,16 @@ for (const type of detectors) {
       .join('')}${Math.round(ev.samplesPerSecond).toLocaleString('en-US')}`,
   );
 }
+console.log(
+  '\nsplit-half (files dealt alternately into A and B; best threshold of one half applied to the other;\n' +
+    ' per profile: standard | reward_low_FP_rate | reward_low_FN_rate):',
+);
+for (const [type, ev] of Object.entries(summary)) {
+  console.log(
+    `${pad(type, 12)}${ev.split
+      .map((s) => `A->B ${fmt(s.aOnB)} (best ${fmt(s.bBest)})  B->A ${fmt(s.bOnA)} (best ${fmt(s.aBest)})`)
+      .join('  |  ')}`,
+  );
+}
 mkdirSync(outDir, { recursive: true });
 writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -198,6 +198,29 @@ export function sweep(c: Corpus, profile: Profile): SweepResult {
   };
 }
 
+/** Normalised score of a corpus at a fixed threshold (detections: score >= threshold). */
+export function scoreAtThreshold(c: Corpus, profile: Profile, threshold: number): number {
+  const best = new Map<number, number>();
+  let fpScore = 0;
+  for (let k = 0; k < c.scores.length; k++) {
+    if (!((c.scores[k] as number) >= threshold)) continue;
+    const w = c.window[k] as number;
+    const u = c.unit[k] as number;
+    if (w < 0) {
+      fpScore += profile.fp * u;
+    } else {
+      const v = profile.tp * u;
+      const prev = best.get(w);
+      if (prev === undefined || v > prev) best.set(w, v);
+    }
+  }
+  let tpScore = 0;
+  for (const v of best.values()) tpScore += v;
+  const raw = tpScore + fpScore - profile.fn * (c.windows - best.size);
+  const nullRaw = -profile.fn * c.windows;
+  return (100 * (raw - nullRaw)) / (profile.tp * c.windows - nullRaw);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files
 // ---------------------------------------------------------------------------------------------

@@ -60,11 +60,51 @@ describe('default detector', () => {
     expect(later).toBeGreaterThan(d.alertScore());
   });
 
+  it('scales breakouts by how much of the memory is filled', () => {
+    // Same series, same spike: after 500 of 1000 samples the breakout counts half.
+    const run = (n: number) => {
+      const d = createDefault({ window: 1000, shortWindow: 5, warmup: 10, cooldown: 0 });
+      const s = d.init();
+      const bv = initBreakout();
+      for (let i = 0; i < n; i++) {
+        d.step(s, pattern(i), i);
+        breakoutStep(bv, pattern(i), 1000, 10, true, true);
+      }
+      const raw = breakoutStep(bv, 40, 1000, 10, true, true); // value view; 40 is far above 15.4
+      return { score: d.step(s, 40, n), raw };
+    };
+    const half = run(500);
+    const full = run(1200);
+    // 40 vs a max of 15.4 in a range of ~10: e ~ 2.4 (the value view dominates the 5-sample mean).
+    expect(half.raw).toBeGreaterThan(2);
+    expect(half.score).toBeCloseTo(deviationToScore(1 + half.raw * 0.5), 12);
+    expect(full.score).toBeCloseTo(deviationToScore(1 + full.raw), 12);
+    // A breakout of 3 % of the range alerts once the memory is full but not after 10 % of it.
+    const small = (n: number) => {
+      const d = createDefault({ window: 1000, shortWindow: 5, warmup: 10, cooldown: 0 });
+      const s = d.init();
+      let hi = -Infinity;
+      let lo = Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = pattern(i);
+        hi = Math.max(hi, x);
+        lo = Math.min(lo, x);
+        d.step(s, x, i);
+      }
+      return d.step(s, hi + 0.03 * (hi - lo), n) >= d.alertScore();
+    };
+    expect(small(100)).toBe(false);
+    expect(small(1500)).toBe(true);
+  });
+
   it('has the documented defaults', () => {
     const d = createDefault();
-    expect(d.alertScore()).toBeCloseTo(1.02 / 2.02, 15);
+    expect(d.alertScore()).toBeCloseTo(1.018 / 2.018, 15);
     expect(d.alertScore(0)).toBe(0.5);
     const s = d.init();
-    for (let i = 0; i < 300; i++) expect(d.step(s, i % 2 ? 1e6 : 0, i)).toBe(0);
+    for (let i = 0; i < 150; i++) expect(d.step(s, i % 2 ? 1e6 : 0, i)).toBe(0);
+    // The 20-sample mean of 0, 1e6, 0, ... is flat at 5e5, so 2e6 breaks out of a flat window
+    // (1e9 window ranges), scaled by the fill 150 / 4000.
+    expect(d.step(s, 2e6, 150)).toBeCloseTo(deviationToScore(1 + (1e9 * 150) / 4000), 15);
   });
 });

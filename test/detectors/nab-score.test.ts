@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { evaluate, loadData } from '../../bench/nab/evaluate.js';
+import { createDefault } from '../../src/detectors/anomaly/default.js';
 import {
   PROFILES,
   pool,
   probationaryLength,
   readWindows,
   scaledSigmoid,
+  scoreAtThreshold,
   scoreResultsDir,
   scoreRows,
   sweep,
@@ -38,6 +41,12 @@ describe('NAB scorer', () => {
     const tp = scaledSigmoid(-0.75) / scaledSigmoid(-1);
     // Candidates: 0.95 -> sig(-0.5)/max; 0.8 -> tp; 0.7 -> tp + 0.11 sig(11/19); 0.6 -> ... - 0.11.
     expect(r.threshold).toBe(0.8);
+    expect(scoreAtThreshold(c, std, 0.8)).toBeCloseTo(r.score, 12);
+    expect(scoreAtThreshold(c, std, 0.6)).toBeCloseTo(
+      (100 * (tp + 0.11 * scaledSigmoid(11 / 19) - 0.11 + 1)) / 2,
+      10,
+    );
+    expect(scoreAtThreshold(c, std, 1)).toBe(0);
     expect(r.raw).toBeCloseTo(tp, 12);
     expect(r.score).toBeCloseTo((100 * (tp + 1)) / 2, 10);
     const fn2 = sweep(c, PROFILES[2]!);
@@ -52,5 +61,26 @@ describe('NAB scorer', () => {
     expect(r.map((x) => x.profile)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
     expect(r.map((x) => Number(x.score.toFixed(2)))).toEqual([21.97, 4.87, 29.8]);
     expect(r.map((x) => x.threshold)).toEqual([0.999999999999, 1.0, 0.999999999999]);
+  });
+
+  it('scores the default detector on the DEV files (and its split-half check)', () => {
+    const ev = evaluate(
+      () => createDefault(),
+      loadData(path.join(nab, 'data')),
+      readWindows(path.join(nab, 'windows.json')),
+    );
+    expect(ev.samples).toBe(181653);
+    expect(ev.results.map((x) => Number(x.score.toFixed(2)))).toEqual([65.09, 61.59, 68.24]);
+    expect(ev.results.map((x) => x.threshold)).toEqual([
+      0.504651977772044, 0.504651977772044, 0.504651977772044,
+    ]);
+    expect(ev.results[0]).toMatchObject({ tp: 41, fp: 35, fn: 14 });
+    const std = ev.split[0]!;
+    expect([std.aOnB, std.bBest, std.bOnA, std.aBest].map((x) => Number(x.toFixed(2)))).toEqual([
+      67.08, 67.32, 63.48, 63.5,
+    ]);
+    // The default alert cut sits just below the chosen threshold (breakout 0.018 vs 0.01845).
+    expect(createDefault().alertScore()).toBeLessThan(ev.results[0]!.threshold);
+    expect(ev.results[0]!.threshold - createDefault().alertScore()).toBeLessThan(0.0003);
   });
 });

@@ -7,11 +7,16 @@
  * 5-minute data), sized in units of that view's range over the window (see `range`):
  *
  * 1. the value itself (a new high or low),
- * 2. its moving average over the last `shortWindow` samples (default 30): a level that drifts out
+ * 2. its moving average over the last `shortWindow` samples (default 20): a level that drifts out
  *    of its usual band without a single extreme point,
  * 3. its activity, the moving average of |x - previous x| over `shortWindow`, breaking out
  *    *downwards*: the series has gone quieter than ever (stuck sensor, stalled feed, flat line).
  *    Bursts of activity are left to views 1 and 2.
+ *
+ * The largest breakout `e` is then scaled by how much of the memory is filled, `e x n / window`
+ * after n < `window` earlier samples: early on the range has had few samples to form and new
+ * extremes are common, so they need a proportionally larger breakout (no constant added: once
+ * `window` samples are in, `e` is used as it is).
  *
  * The combined deviation is `1 + e` for the largest breakout `e` (0 without a breakout), and the
  * score `(1 + e) / (2 + e)`: every breakout scores above 0.5, bigger breakouts higher, never
@@ -19,8 +24,8 @@
  * not beat that deviation are damped (deviation x 0.2, below 0.5), so one incident fires once
  * rather than at every new extreme while it unfolds; a bigger breakout still fires at once.
  *
- * `threshold` is the breakout size, in window ranges, that alerts (default 0.02, i.e. 2 % of the
- * window's range beyond its previous extreme): `alertScore(t) = (1 + t) / (2 + t)`.
+ * `threshold` is the (scaled) breakout size, in window ranges, that alerts (default 0.018, i.e.
+ * 1.8 % of the window's range beyond its previous extreme): `alertScore(t) = (1 + t) / (2 + t)`.
  * `direction` limits views 1 and 2 to upward or downward breakouts (view 3 always applies).
  * All memory is O(1) per sample amortised (monotone deques and running sums).
  */
@@ -32,9 +37,9 @@ import type { CommonDetectorOptions, Detector } from './types.js';
 export interface DefaultOptions extends CommonDetectorOptions {
   /** Memory: samples the breakouts are measured against. Default 4000. */
   window?: number;
-  /** Samples of the moving average and moving activity. Default 30. */
+  /** Samples of the moving average and moving activity. Default 20. */
   shortWindow?: number;
-  /** Alert threshold: breakout size in window ranges. Default 0.02. */
+  /** Alert threshold: breakout size in window ranges. Default 0.018. */
   threshold?: number;
   /** Samples during which weaker repeat detections are damped. Default 400 (0 disables). */
   cooldown?: number;
@@ -62,10 +67,10 @@ export interface DefaultState {
 
 export const DEFAULT_DEFAULTS = {
   window: 4000,
-  shortWindow: 30,
-  threshold: 0.02,
+  shortWindow: 20,
+  threshold: 0.018,
   cooldown: 400,
-  warmup: 300,
+  warmup: 150,
   damping: 0.2,
 } as const;
 
@@ -135,6 +140,10 @@ export function createDefault(opts: DefaultOptions = {}): Detector<DefaultState>
           if (e3 > e) e = e3;
         }
       }
+      // Breakouts count in proportion to how much of the memory is filled: a new extreme after
+      // n < window samples is measured against a range that has had only n samples to form
+      // (e x n / window), so the first weeks of a series need a proportionally larger breakout.
+      if (e > 0 && s.n < window) e *= s.n / window;
       s.prev = v;
       s.n++;
       let dev = e >= 0 ? 1 + e : 0;
