@@ -71,7 +71,7 @@ export const alertmanagerConfigSchema = z
     username: z.string().min(1).optional(),
     password: secret('alertmanager.password').optional(),
     token: secret('alertmanager.token').optional(),
-    /** `false` opens the route when no credential is configured. Default: `server.auth`. */
+    /** `false` lets Alertmanager requests through without a valid credential. Default: `server.auth`. */
     auth: z.boolean().optional(),
   })
   .refine((a) => (a.username === undefined) === (a.password === undefined), {
@@ -85,7 +85,11 @@ export const ingestConfigSchema = z.strictObject({
   body_limit: byteSize.default(1024 * 1024),
   /** Most items (snapshots, events, alerts) in one request. */
   max_batch: z.number().int().min(1).max(1_000_000).default(5000),
-  /** `false`: routes without any configured credential are open (for a local trial only). */
+  /**
+   * `false` turns authentication off (a local trial only): a request without a valid credential
+   * is let through as `anonymous`, with every source and the admin routes. Valid tokens keep
+   * their own limits.
+   */
   auth: z.boolean().default(true),
   tokens: z
     .array(tokenConfigSchema)
