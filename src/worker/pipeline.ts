@@ -20,6 +20,9 @@ import {
   type ShardStore,
 } from '../state/shard-store.js';
 
+/** Due timers taken per round of a tick. */
+const TICK_BATCH = 1000;
+
 export interface PipelineDeps {
   config: KlaxonConfig;
   engine: RuleEngine;
@@ -97,10 +100,30 @@ export class Pipeline {
 
   /** Runs what time alone decides in `shard` at `now`: due rule timers and alert timers. */
   async processTick(shard: number, jobId: string, now: number): Promise<Notification[]> {
+    // Due timers are taken a thousand at a time; each round commits on its own, with its own
+    // done marker, so a rerun after a crash carries on where the last committed round stopped.
+    const all: Notification[] = [];
+    for (let round = 0; round < 1000; round++) {
+      const { notifications, full } = await this.tickRound(
+        shard,
+        round === 0 ? jobId : `${jobId}.${round}`,
+        now,
+      );
+      all.push(...notifications);
+      if (!full) break;
+    }
+    return all;
+  }
+
+  private async tickRound(
+    shard: number,
+    jobId: string,
+    now: number,
+  ): Promise<{ notifications: Notification[]; full: boolean }> {
     const already = await this.deps.store.done(shard, jobId);
     if (already) {
       await this.deps.deliver(already);
-      return already;
+      return { notifications: already, full: true };
     }
     const { store, engine } = this.deps;
     const expected = engine.expected().filter((e) => store.keys.shardOf(e.source) === shard);
@@ -109,8 +132,8 @@ export class Pipeline {
       expected.map((e) => e.key),
     );
     const missing = expected.filter((_, i) => !exists[i]);
-    const dueRules = await store.dueRuleTimers(shard, now);
-    const dueAlerts = await store.dueAlertTimers(shard, now);
+    const dueRules = await store.dueRuleTimers(shard, now, TICK_BATCH);
+    const dueAlerts = await store.dueAlertTimers(shard, now, TICK_BATCH);
     const { notifications } = await this.withRetry(
       shard,
       async (version, states) => {
@@ -132,7 +155,7 @@ export class Pipeline {
       now,
     );
     await this.deps.deliver(notifications);
-    return notifications;
+    return { notifications, full: dueRules.length >= TICK_BATCH || dueAlerts.length >= TICK_BATCH };
   }
 
   /** Loads, evaluates and commits, starting over when another writer committed in between. */
