@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { SOURCE_RE } from '../model/inputs.js';
-import { parseByteSize, parseDuration } from './duration.js';
+import { tryParseDuration } from '../model/duration.js';
+import { parseByteSize } from './byte-size.js';
 
 const TOKEN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
 /** A source name where `*` matches any run of characters and `?` any one. */
@@ -14,7 +15,7 @@ export const MIN_SECRET_LENGTH = 16;
 const duration = (what: string) =>
   z.union([z.number().int().positive(), z.string()]).transform((v, ctx): number => {
     if (typeof v === 'number') return v;
-    const ms = parseDuration(v);
+    const ms = tryParseDuration(v);
     if (ms === undefined || ms <= 0) {
       ctx.addIssue({
         code: 'custom',

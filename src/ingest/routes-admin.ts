@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { issuesToErrors, parseIsoTime, summariseErrors, type FieldError } from '../model/inputs.js';
 import type { SilenceInput } from './alert-api.js';
 import { accessHooks, principalOf, type ServerContext } from './context.js';
-import { parseDuration } from './duration.js';
+import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -99,7 +99,7 @@ export function buildSilence(raw: unknown, now: number): SilenceInput {
     endsAt = parseIsoTime(v.endsAt);
     if (endsAt === undefined) errors.push({ path: 'endsAt', message: 'is not an ISO 8601 date-time' });
   } else if (v.duration !== undefined) {
-    const d = parseDuration(v.duration);
+    const d = tryParseDuration(v.duration);
     if (d === undefined || d <= 0)
       errors.push({ path: 'duration', message: 'is not a duration such as 2h or 30m' });
     else endsAt = startsAt + d;

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 
 /** One or more `<integer><unit>` parts, largest first by convention: `250ms`, `30s`, `1h30m`. */
-const DURATION_RE = /^(?:\d+(?:ms|s|m|h|d))+$/;
-const PART_RE = /(\d+)(ms|s|m|h|d)/g;
+const DURATION_RE = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+const PART_RE = /(\d+)(ms|s|m|h|d|w)/g;
 
 export const DURATION_FORMAT_HELP =
-  "a duration is a number of milliseconds or a string like '250ms', '30s', '5m', '1h', '1d' (parts may be combined: '1h30m')";
+  "a duration is a number of milliseconds or a string like '250ms', '30s', '5m', '1h', '1d', '1w' (parts may be combined: '1h30m')";
 
 /**
  * Parses a duration into milliseconds. Accepts a non-negative number of milliseconds, or a string
@@ -22,7 +22,7 @@ export function parseDuration(input: string | number): number {
     }
     return input;
   }
-  const s = input.trim();
+  const s = input.trim().toLowerCase();
   if (!DURATION_RE.test(s)) {
     throw new RangeError(`invalid duration ${JSON.stringify(input)}: ${DURATION_FORMAT_HELP}`);
   }
@@ -52,3 +52,30 @@ export const durationSchema = z
 export const positiveDurationSchema = durationSchema.refine((ms) => ms > 0, {
   message: `must be longer than zero: ${DURATION_FORMAT_HELP}`,
 });
+
+/** Milliseconds in a duration string, or undefined when it is not one. */
+export function tryParseDuration(input: string): number | undefined {
+  try {
+    return parseDuration(input);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `1s`, `1m30s`, `250ms`: the shortest way to write a duration in ms. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
+  let rest = ms / 1000;
+  let out = '';
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * size;
+  }
+  return out;
+}
