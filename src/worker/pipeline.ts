@@ -78,10 +78,11 @@ export class Pipeline {
       return already;
     }
     const now = batch.receivedAt;
+    const plan = this.deps.engine.plan(batch);
     const { notifications } = await this.withRetry(
       shard,
       async (version, states) => {
-        const result = this.deps.engine.evaluate(batch, states, now);
+        const result = this.deps.engine.run(plan, states, now);
         const signals = [...result.signals, ...batch.alerts];
         const outcome = await this.applySignals(shard, signals, now, batch.correlationId);
         outcome.changes.ruleWrites = result.writes;
@@ -89,7 +90,7 @@ export class Pipeline {
         outcome.changes.done = { jobId, notifications: outcome.notifications };
         return { version, outcome };
       },
-      [...this.deps.engine.keysFor(batch)],
+      [...plan.keys],
       now,
     );
     this.deps.metrics?.evaluated.inc({ kind: 'sample' }, countSamples(batch));

@@ -40,6 +40,21 @@ export interface EvalResult {
 
 export type Evaluable = Pick<IngestBatch, 'snapshots' | 'events' | 'alerts'>;
 
+/** One rule looking at one input (a sample, an event or a source's sign of life). */
+interface Visit {
+  rule: CompiledRule;
+  key: string;
+  sample?: Sample;
+  event?: BotEvent;
+  source?: string;
+}
+
+export interface Plan {
+  visits: Visit[];
+  /** The state keys the visits read. */
+  keys: Set<string>;
+}
+
 /**
  * Runs every rule over inputs. Pure: states come in (loaded by the caller in one round trip, for
  * the keys `keysFor` named), changed states, timers and signals go out. Inputs are taken in order,
@@ -62,24 +77,38 @@ export class RuleEngine {
     }
   }
 
+  /**
+   * Which rule looks at which input under which state key, in input order: computed once per
+   * batch, then used to load the states and to run the rules (even when a run is retried).
+   */
+  plan(input: Evaluable): Plan {
+    const visits: Visit[] = [];
+    const keys = new Set<string>();
+    this.visit(input, (rule, key, sample, event, source) => {
+      visits.push({ rule, key, sample, event, source });
+      keys.add(key);
+    });
+    return { visits, keys };
+  }
+
   /** Every state key the inputs will read. */
   keysFor(input: Evaluable): Set<string> {
-    const keys = new Set<string>();
-    this.visit(input, (rule, key) => {
-      keys.add(key);
-      void rule;
-    });
-    return keys;
+    return this.plan(input).keys;
   }
 
   /** Evaluates the inputs against `states` (every key from `keysFor`, absent when never stored). */
   evaluate(input: Evaluable, states: Map<string, unknown>, now: number): EvalResult {
+    return this.run(this.plan(input), states, now);
+  }
+
+  /** Runs a plan against `states` (every key of the plan, absent when never stored). */
+  run(plan: Plan, states: Map<string, unknown>, now: number): EvalResult {
     const { ctx, result } = this.context(states, now);
-    this.visit(input, (rule, key, sample, event, source) => {
+    for (const { rule, key, sample, event, source } of plan.visits) {
       if (sample) rule.onSample?.(ctx, key, sample);
       else if (event) rule.onEvent?.(ctx, key, event);
       else if (source !== undefined) rule.onSource?.(ctx, key, source);
-    });
+    }
     return result;
   }
 
