@@ -161,6 +161,7 @@ export class App {
         redis,
         channels: this.channels,
         queues: workQueues.deliver,
+        deliver: (ns) => workQueues.deliverAll(ns),
         connection: this.patient,
         metrics: this.metrics,
         logger: this.logger,

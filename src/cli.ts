@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { App } from './app.js';
-import { createChannel } from './channels/registry.js';
+import { describe } from './channels/content.js';
+import { createChannel, targetsOf, type ReceiverConfig } from './channels/registry.js';
+import type { Notification } from './model/notification.js';
+import { forTarget } from './worker/queues.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './ops/logger.js';
 import { readRecording, ReplayInputError } from './replay/read.js';
@@ -92,31 +95,20 @@ async function main(argv: string[]): Promise<number> {
       }
       const channel = createChannel(name, rc);
       try {
-        await channel.verify?.();
-        const now = Date.now();
-        await channel.send(
-          channel.render({
-            id: `test.${now}`,
-            receiver: name,
-            kind: 'firing',
-            createdAt: now,
-            alert: {
-              fingerprint: 'test',
-              name: 'klaxon_test',
-              status: 'firing',
-              severity: 'info',
-              labels: { source: 'klaxon' },
-              annotations: {
-                title: 'Klaxon test notification',
-                message: `If you read this, receiver ${name} works.`,
-              },
-              startsAt: now,
-              occurrences: 1,
-            },
-          }),
-          { signal: AbortSignal.timeout(15_000) },
-        );
-        process.stdout.write(`sent a test notification to ${name}\n`);
+        const verified = await channel.verify?.(AbortSignal.timeout(15_000));
+        if (verified) process.stdout.write(`${name}: ${verified}\n`);
+        for (const n of testNotifications(name, rc, Date.now())) {
+          const outcome = await channel.send({
+            notification: n,
+            content: describe(n, { publicUrl: config.server.public_url }),
+            signal: AbortSignal.timeout(config.queue.delivery.timeout),
+            now: n.createdAt,
+          });
+          const where = n.target === undefined ? name : `${name} (${n.target})`;
+          process.stdout.write(`sent a test notification to ${where}: ${outcome.detail ?? 'ok'}\n`);
+          for (const r of outcome.rejected ?? [])
+            process.stdout.write(`  refused: ${r.target}: ${r.reason}\n`);
+        }
         return 0;
       } catch (err) {
         process.stderr.write(`${name}: ${(err as Error).message}\n`);
@@ -143,6 +135,33 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unknown command ${command}\n${USAGE}`);
       return 2;
   }
+}
+
+/** The notification `klaxon test-channel` sends: one per target of the receiver. */
+function testNotifications(receiver: string, rc: ReceiverConfig, now: number): Notification[] {
+  const n: Notification = {
+    id: `test.${receiver}.${now}`,
+    receiver,
+    kind: 'test',
+    thread: `test.${now}`,
+    createdAt: now,
+    alerts: [
+      {
+        fingerprint: `test-${now}`,
+        name: 'klaxon_test',
+        status: 'firing',
+        severity: 'info',
+        labels: { source: 'klaxon' },
+        annotations: {
+          title: `test notification to ${receiver}`,
+          message: `If you read this, receiver ${receiver} works.`,
+        },
+        startsAt: now,
+        occurrences: 1,
+      },
+    ],
+  };
+  return targetsOf(rc).map((t) => forTarget(n, t));
 }
 
 main(process.argv.slice(2)).then(

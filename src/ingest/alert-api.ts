@@ -37,6 +37,8 @@ export interface Acknowledgement {
 export interface AlertApi {
   /** Alerts the life cycle knows and has not forgotten, optionally only those in one status. */
   listAlerts(filter: { status?: Alert['status'] }): Promise<Alert[]>;
+  /** One alert; undefined when no alert has this fingerprint (404). */
+  getAlert(fingerprint: string): Promise<Alert | undefined>;
   /** Acknowledges an alert; undefined when no alert has this fingerprint (404). */
   acknowledge(fingerprint: string, ack: Acknowledgement): Promise<Alert | undefined>;
   /** Silences not yet expired (active and scheduled). */

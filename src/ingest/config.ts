@@ -82,6 +82,15 @@ export const alertmanagerConfigSchema = z
 export const ingestConfigSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /**
+   * Klaxon's URL as the people it notifies reach it (behind a proxy, say): notifications link to
+   * the alert there. Without it they carry no such link.
+   */
+  public_url: z
+    .string()
+    .trim()
+    .refine((s) => /^https?:\/\/[^\s/]+/i.test(s), 'public_url must be an absolute http:// or https:// URL')
+    .optional(),
   /** Largest request body, bytes (or `512kb`, `1mib`). */
   body_limit: byteSize.default(1024 * 1024),
   /** Most items (snapshots, events, alerts) in one request. */

@@ -126,6 +126,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     return { alerts };
   });
 
+  // The link notifications carry (with `server.public_url`).
+  app.get('/v1/alerts/:fingerprint', admin('alerts_get'), async (req: FastifyRequest) => {
+    const fingerprint = pathParam(req, 'fingerprint');
+    const alert = await deps.alerts.getAlert(fingerprint);
+    if (!alert) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
+    return { alert };
+  });
+
   app.post('/v1/alerts/:fingerprint/ack', admin('alerts_ack'), async (req: FastifyRequest) => {
     const fingerprint = pathParam(req, 'fingerprint');
     const body = parseOrThrow(ackSchema, req.body ?? {});

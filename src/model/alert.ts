@@ -1,3 +1,4 @@
+import type { Unit } from './format.js';
 import type { Severity } from './severity.js';
 
 /** The stored state of one alert (one fingerprint), as the life cycle keeps it in Redis. */
@@ -13,6 +14,10 @@ export interface Alert {
   origin: 'rule' | 'direct' | 'alertmanager';
   rule?: string;
   value?: number;
+  /** The threshold the value crossed, how it compares (`>=`), and the unit both are in. */
+  threshold?: number;
+  op?: string;
+  unit?: Unit;
   /** First time the condition was seen in this episode (ms). */
   startsAt: number;
   /** When it started firing (ms), if it did. */
@@ -23,11 +28,16 @@ export interface Alert {
   occurrences: number;
   /** Receivers told that it fires; they are told when it resolves. */
   notified: string[];
+  /**
+   * The latest notification routed to each receiver in this alert's life: the next one waits for
+   * it, so a receiver's messages about the alert arrive in order (a resolve never overtakes its firing).
+   */
+  told?: Record<string, string>;
   /** Start of the current dedup window and notifications sent in it. */
   windowStart?: number;
   windowCount: number;
   lastNotifiedAt?: number;
-  /** Severity last told to receivers; an escalation above it is told. */
+  /** Severity last told to receivers; a rise above it is told. */
   notifiedSeverity?: Severity;
   acknowledged?: { by: string; at: number; comment?: string };
   /** Status changes in the flapping window (ms timestamps). */
@@ -48,10 +58,16 @@ export interface AlertView {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   links?: { href: string; text: string }[];
+  rule?: string;
+  /** The latest value (at resolve: the value it resolved at), its threshold and their unit. */
   value?: number;
+  threshold?: number;
+  op?: string;
+  unit?: Unit;
   startsAt: number;
+  firingAt?: number;
   endsAt?: number;
   occurrences: number;
   flapping?: boolean;
-  acknowledged?: boolean;
+  acknowledged?: { by: string; at: number; comment?: string };
 }

@@ -1,19 +1,80 @@
 import type { AlertView } from './alert.js';
+import type { Severity } from './severity.js';
 
 /**
- * One message to one receiver. `firing`, `repeat`, `escalation` and `flapping` speak of an
- * alert that fires, `resolved` of one that stopped, `summary` folds notifications that a rate
- * limit held back into one "N more alerts" message.
+ * What a notification tells:
+ * - `firing`: an alert started firing (or fires again at a higher severity: `raisedFrom`);
+ * - `resolved`: it stopped;
+ * - `repeat`: a reminder that it still fires;
+ * - `escalated`: passed on to further receivers because nobody acknowledged it;
+ * - `acknowledged`: somebody took it;
+ * - `flapping`: it changes state too often to be told each time;
+ * - `summary`: the alerts a rate limit held back, in one message;
+ * - `test`: `klaxon test-channel`.
  */
+export const NOTIFICATION_KINDS = [
+  'firing',
+  'resolved',
+  'repeat',
+  'escalated',
+  'acknowledged',
+  'flapping',
+  'summary',
+  'test',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** One message to one receiver (and, for receivers that send to several places one by one, one target). */
 export interface Notification {
   /** Deterministic: the same decision always yields the same id (safe to enqueue twice). */
   id: string;
   receiver: string;
-  kind: 'firing' | 'repeat' | 'escalation' | 'flapping' | 'resolved' | 'summary';
-  alert: AlertView;
-  /** For `summary`: the alerts held back (the first few in full) and how many in all. */
-  summary?: { total: number; alerts: AlertView[] };
+  /** Where within the receiver, when it sends to several places separately (a Telegram chat id). */
+  target?: string;
+  kind: NotificationKind;
+  /** The alerts it speaks of: one, or a group. Never empty. */
+  alerts: AlertView[];
+  /** How many alerts the group holds in all, when `alerts` lists only the first ones. */
+  total?: number;
+  /**
+   * The conversation it belongs to: the fingerprint of its alert (or a group's key). Later
+   * notifications of the same thread edit or answer the message that started it.
+   */
+  thread: string;
+  /**
+   * The notification of the same thread to the same receiver (and target) that must be delivered
+   * first, so that a resolve never overtakes the firing it answers. Absent: the first of its thread.
+   */
+  after?: string;
+  /** A `firing` at a higher severity than the one told before: that earlier severity. */
+  raisedFrom?: Severity;
+  /** Receivers that take over when this one fails for good or stays down (the route's `fallback`). */
+  fallback?: { receivers: string[]; afterMs: number };
+  /** Sent to a fallback receiver because this receiver failed. */
+  fallbackFor?: string;
   createdAt: number;
   /** Follows an input from the HTTP request to the delivery, for logs. */
   correlationId?: string;
+}
+
+/**
+ * What a service gave back for a message, kept per (thread, receiver, target) so that a later
+ * notification of the same thread can edit or answer it.
+ */
+export interface MessageRef {
+  /** The service's id of the message to edit or answer: Telegram `message_id`, Discord message id, email `Message-ID`, PagerDuty `dedup_key`. */
+  id: string;
+  /** When that message was sent (ms); Telegram edits only messages younger than 48 h. */
+  sentAt: number;
+  /** The chat it is in, when that differs from the target (a Telegram group that became a supergroup). */
+  chat?: string;
+  /** Email: the Message-IDs of the thread so far, oldest first (`References`). */
+  thread?: string[];
+}
+
+/** The first alert of a notification: the alert itself, or the first of its group. */
+export function leadAlert(n: Pick<Notification, 'alerts'>): AlertView {
+  const a = n.alerts[0];
+  if (!a) throw new Error('a notification carries at least one alert');
+  return a;
 }

@@ -1,3 +1,4 @@
+import type { Unit } from './format.js';
 import type { Severity } from './severity.js';
 
 /**
@@ -21,6 +22,10 @@ export interface AlertSignal {
   annotations: Record<string, string>;
   /** The observed value that caused the signal, when there is one. */
   value?: number;
+  /** The threshold it crossed, its comparison and the unit of both (from the rule). */
+  threshold?: number;
+  op?: string;
+  unit?: Unit;
   /** When it was observed (ms since epoch). */
   ts: number;
   /** The rule that produced it (absent for direct and Alertmanager alerts). */

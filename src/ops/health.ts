@@ -57,8 +57,15 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
         metrics.queueDepth.set({ queue: `deliver-${name}`, state }, n);
       const lastSuccess = Number(status[`${name}.last_success`] ?? 0) || undefined;
       const lastFailure = Number(status[`${name}.last_failure`] ?? 0) || undefined;
-      if (lastFailure && (!lastSuccess || lastFailure > lastSuccess)) failing = true;
+      // `failing`: retrying; `broken`: the service refused for good (bad credentials, a deleted webhook).
+      const state =
+        status[`${name}.state`] ??
+        (lastFailure && (!lastSuccess || lastFailure > lastSuccess) ? 'failing' : 'ok');
+      if (state !== 'ok') failing = true;
+      for (const s of ['ok', 'failing', 'broken'])
+        metrics.receiverState.set({ receiver: name, state: s }, s === state ? 1 : 0);
       receivers[name] = {
+        state,
         queue: counts,
         lastSuccess: lastSuccess && new Date(lastSuccess).toISOString(),
         lastFailure: lastFailure && new Date(lastFailure).toISOString(),

@@ -56,7 +56,7 @@ export class KlaxonMetrics {
 
   readonly notifications = new Counter({
     name: 'klaxon_notifications_total',
-    help: 'Delivery attempts, by receiver and result (sent, retry, failed, dead, held by a rate limit)',
+    help: 'Delivery attempts, by receiver and result (sent, retry, failed: refused for good, dead: dead-lettered, held: folded by a rate limit, throttled: waited for the service limit, fallback: handed to a fallback receiver)',
     labelNames: ['receiver', 'result'] as const,
     registers: [this.registry],
   });
@@ -66,6 +66,13 @@ export class KlaxonMetrics {
     help: 'Time one send to a receiver took',
     labelNames: ['receiver'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly receiverState = new Gauge({
+    name: 'klaxon_receiver_state',
+    help: 'Delivery state of each receiver, 1 for the state it is in: ok, failing (retrying) or broken (refused for good until its config is fixed); refreshed on scrape',
+    labelNames: ['receiver', 'state'] as const,
     registers: [this.registry],
   });
 

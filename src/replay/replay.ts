@@ -14,7 +14,7 @@ export interface ReplayEvent {
   t: number;
   alert: string;
   /** `expired`: an occurrence alert (event, anomaly) forgotten quietly after it stopped recurring. */
-  status: 'firing' | 'resolved' | 'expired' | 'escalated' | 'repeat' | 'flapping';
+  status: 'firing' | 'resolved' | 'expired' | 'raised' | 'repeat' | 'flapping';
   severity: string;
   labels: Record<string, string>;
   title: string;
@@ -89,14 +89,14 @@ export function replay(config: KlaxonConfig, records: readonly Recorded[]): Repl
       });
     };
     // State changes are shown whether or not anybody is told (dedup, silences); reminders,
-    // escalations and repeated occurrences when they are told.
+    // severity rises and repeated occurrences when they are told.
     if (step.transition === 'firing') push('firing', ['firing', 'flapping']);
     if (step.transition === 'resolved' && alert)
       push(alert.kind === 'occurrence' ? 'expired' : 'resolved', ['resolved']);
     for (const intent of step.intents) {
       if (step.transition === 'firing' && (intent.kind === 'firing' || intent.kind === 'flapping')) continue;
       if (step.transition === 'resolved' && intent.kind === 'resolved') continue;
-      push(intent.kind === 'escalation' ? 'escalated' : intent.kind, [intent.kind]);
+      push(intent.kind, [intent.kind === 'raised' ? 'firing' : intent.kind]);
     }
     if (alert) {
       alerts.set(fp, alert);

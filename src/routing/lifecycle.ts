@@ -1,12 +1,14 @@
 import type { Alert } from '../model/alert.js';
-import { severityRank } from '../model/severity.js';
+import { severityRank, type Severity } from '../model/severity.js';
 import type { AlertSignal } from '../model/signal.js';
 import type { AlertPolicy } from './policy.js';
 
-/** A state change worth telling somebody about; routing turns it into notifications. */
-export interface Intent {
-  kind: 'firing' | 'repeat' | 'escalation' | 'flapping' | 'resolved';
-}
+/**
+ * A state change worth telling somebody about; routing turns it into notifications. `raised`: a
+ * firing alert rose above the severity last told (told like a new firing, with the old severity).
+ */
+export type Intent =
+  { kind: 'firing' | 'repeat' | 'flapping' | 'resolved' } | { kind: 'raised'; from: Severity };
 
 export interface Step {
   /** The alert after the change (`null`: forget it). */
@@ -82,7 +84,7 @@ export function applySignal(
       !policy.muted
     ) {
       countNotification(alert, now, policy);
-      return { alert, intents: [{ kind: 'escalation' }] };
+      return { alert, intents: [{ kind: 'raised', from: told }] };
     }
     if (sig.kind === 'occurrence' && !alert.flapping && mayNotify(alert, sig, now, policy)) {
       countNotification(alert, now, policy);
@@ -218,9 +220,17 @@ function refresh(a: Alert, sig: AlertSignal, now: number): Alert {
     annotations: sig.status === 'resolved' ? { ...a.annotations, ...sig.annotations } : sig.annotations,
     lastSeenAt: now,
   };
-  if (sig.value !== undefined) next.value = sig.value;
+  copyMeasure(next, sig);
   if (sig.links) next.links = sig.links;
   return next;
+}
+
+/** The value, and the threshold and unit it is judged by, as the latest signal gave them. */
+function copyMeasure(alert: Alert, sig: AlertSignal): void {
+  if (sig.value !== undefined) alert.value = sig.value;
+  if (sig.threshold !== undefined) alert.threshold = sig.threshold;
+  if (sig.op !== undefined) alert.op = sig.op;
+  if (sig.unit !== undefined) alert.unit = sig.unit;
 }
 
 function fresh(
@@ -253,7 +263,7 @@ function fresh(
     version: (prev?.version ?? 0) + 1,
   };
   if (sig.rule) alert.rule = sig.rule;
-  if (sig.value !== undefined) alert.value = sig.value;
+  copyMeasure(alert, sig);
   if (sig.links) alert.links = sig.links;
   return alert;
 }

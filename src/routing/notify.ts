@@ -12,6 +12,7 @@ export interface RoutingContext {
   correlationId?: string;
 }
 
+/** What a receiver is told about an alert: a frozen copy of the parts that matter for rendering. */
 export function alertView(
   a: Alert,
   status: 'firing' | 'resolved' = a.status === 'resolved' ? 'resolved' : 'firing',
@@ -26,18 +27,25 @@ export function alertView(
     startsAt: a.startsAt,
     occurrences: a.occurrences,
   };
+  if (a.rule) v.rule = a.rule;
   if (a.links) v.links = a.links;
   if (a.value !== undefined) v.value = a.value;
+  if (a.threshold !== undefined) v.threshold = a.threshold;
+  if (a.op !== undefined) v.op = a.op;
+  if (a.unit !== undefined) v.unit = a.unit;
+  if (a.firingAt !== undefined) v.firingAt = a.firingAt;
   if (a.endsAt !== undefined && status === 'resolved') v.endsAt = a.endsAt;
   if (a.flapping) v.flapping = true;
-  if (a.acknowledged) v.acknowledged = true;
+  if (a.acknowledged) v.acknowledged = a.acknowledged;
   return v;
 }
 
 /**
  * Turns the life cycle's intents into one notification per receiver. Firing-side intents go to
  * the rule's own receivers or the route tree; a resolve goes to every receiver that was told the
- * alert fired (and wants resolves), whatever the routes say now. Updates `alert.notified`.
+ * alert fired (and wants resolves), whatever the routes say now. Each notification gets its place
+ * in the alert's thread at that receiver (`after`: the one before it), and the fallback of the routes the alert
+ * matches. Updates `alert.notified` and `alert.told`.
  */
 export function route(
   alert: Alert,
@@ -46,6 +54,7 @@ export function route(
   ctx: RoutingContext,
 ): Notification[] {
   const out: Notification[] = [];
+  const destination = ctx.routes.destinationOf(alert);
   for (const intent of intents) {
     let targets: string[];
     if (intent.kind === 'resolved') {
@@ -54,8 +63,7 @@ export function route(
       alert.notified = [];
     } else {
       const own = policy.receivers?.filter((r) => ctx.receivers.has(r));
-      targets =
-        own && own.length > 0 ? own : ctx.routes.receiversFor(alert).filter((r) => ctx.receivers.has(r));
+      targets = (own && own.length > 0 ? own : destination.receivers).filter((r) => ctx.receivers.has(r));
       alert.notified = [...new Set([...alert.notified, ...targets])];
     }
     // A flapping notice shows the state the alert is in (it may start flapping on a resolve).
@@ -63,14 +71,23 @@ export function route(
       alert,
       intent.kind === 'resolved' ? 'resolved' : intent.kind === 'flapping' ? undefined : 'firing',
     );
+    const kind = intent.kind === 'raised' ? 'firing' : intent.kind;
     for (const receiver of targets) {
       const n: Notification = {
         id: `${alert.fingerprint}.${alert.version}.${intent.kind}.${receiver}`,
         receiver,
-        kind: intent.kind,
-        alert: view,
+        kind,
+        alerts: [view],
+        thread: alert.fingerprint,
         createdAt: ctx.now,
       };
+      const after = alert.told?.[receiver];
+      if (after !== undefined) n.after = after;
+      alert.told = { ...alert.told, [receiver]: n.id };
+      if (intent.kind === 'raised') n.raisedFrom = intent.from;
+      const fallback = destination.fallback?.receivers.filter((r) => r !== receiver && ctx.receivers.has(r));
+      if (destination.fallback && fallback && fallback.length > 0)
+        n.fallback = { receivers: fallback, afterMs: destination.fallback.afterMs };
       if (ctx.correlationId) n.correlationId = ctx.correlationId;
       out.push(n);
     }

@@ -35,6 +35,13 @@ export class RedisAlertApi implements AlertApi {
   }
 
   /** Acknowledging stops reminders and escalations of the alert; its resolve is still told. */
+  async getAlert(fp: string): Promise<Alert | undefined> {
+    const shard = await this.shardOf(fp);
+    if (shard === undefined) return undefined;
+    const raw = await this.redis.hget(this.keys.alerts(shard), fp);
+    return raw ? (JSON.parse(raw) as Alert) : undefined;
+  }
+
   async acknowledge(fp: string, ack: Acknowledgement): Promise<Alert | undefined> {
     const shard = await this.shardOf(fp);
     if (shard === undefined) return undefined;

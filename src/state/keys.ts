@@ -55,13 +55,20 @@ export class Keys {
   deadLetters(): string {
     return `${this.prefix}:dead-letters`;
   }
-  /** Marks a notification as delivered, so a job run again after a crash does not send it twice. */
+  /**
+   * Marks a notification as finished (`sent`, or `dead` when it was dead-lettered): a job run
+   * again after a crash does not send it twice, and the next one of its thread may go.
+   */
   sent(notificationId: string): string {
     return `${this.prefix}:sent:${notificationId}`;
   }
+  /** The message that started a thread at a receiver (and target): a MessageRef as JSON. */
+  messageRef(receiver: string, target: string | undefined, thread: string): string {
+    return `${this.prefix}:ref:${receiver}:${target ?? '-'}:${thread}`;
+  }
   /** Notifications a rate limit held back, waiting for the next summary. */
-  overflow(receiver: string): string {
-    return `${this.prefix}:overflow:${receiver}`;
+  overflow(receiver: string, target?: string): string {
+    return `${this.prefix}:overflow:${receiver}${target === undefined ? '' : `:${target}`}`;
   }
   rateWindow(scope: string, windowStart: number): string {
     return `${this.prefix}:rate:${scope}:${windowStart}`;

@@ -1,14 +1,22 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SendError, type Channel } from '../channels/channel.js';
+import { SendError, type Channel, type SendOutcome } from '../channels/channel.js';
+import { describe } from '../channels/content.js';
+import { throttleOf } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
-import type { Notification } from '../model/notification.js';
+import { leadAlert, type Notification } from '../model/notification.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
 import { queueNames, type Keys } from '../state/keys.js';
+import { DeliveryStore, type DeadLetter } from './delivery-store.js';
+import { failureAction, fallbackCopy, mayFold } from './delivery-policy.js';
 
-/** How many held-back alerts a summary lists in full. */
-const SUMMARY_LIST = 10;
+/** How many held-back alerts a summary carries in full (the rest are counted). */
+const SUMMARY_ALERTS_MAX = 50;
+/** How often a notification looks again whether the one before it in its thread went out. */
+const ORDER_RECHECK_MS = 250;
+/** Job name of a summary of what a rate limit held back. */
+const SUMMARY_JOB = 'summary';
 
 export interface DeliveryDeps {
   config: KlaxonConfig;
@@ -16,6 +24,8 @@ export interface DeliveryDeps {
   redis: Redis;
   channels: ReadonlyMap<string, Channel>;
   queues: ReadonlyMap<string, Queue>;
+  /** Enqueues notifications (fanned out to targets, idempotent by id): used for fallbacks. */
+  deliver(notifications: Notification[]): Promise<void>;
   connection: () => Redis;
   metrics?: KlaxonMetrics;
   logger: Logger;
@@ -23,76 +33,24 @@ export interface DeliveryDeps {
 }
 
 /**
- * One worker per receiver. A send that fails for a reason worth retrying is tried again with
- * exponential backoff (or after the service's own retry-after); a permanent failure, or retries
- * running out, puts the notification on the dead-letter list. Rate limits never drop anything:
- * what overflows waits in a list and goes out as one "N more alerts" summary.
+ * One worker per receiver. For each notification, in order:
+ * 1. finished already (a rerun after a crash)? done;
+ * 2. over the receiver's `rate_limit`? held for the next "N more alerts" summary;
+ * 3. the notification before it in its thread not out yet? wait for it;
+ * 4. over the service's own rate limit (`throttle`)? wait for the window;
+ * 5. send, bounded by `delivery.timeout`, with the thread's first message to edit or answer;
+ * 6. record it, or act on the failure: wait as the service asked, retry with backoff,
+ *    dead-letter, and hand over to the route's fallback receivers.
+ * Waiting (3, 4, a 429) spends no attempt: nothing is dropped, it only comes later.
  */
 export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
   const { config, logger } = deps;
   const d = config.queue.delivery;
+  const store = new DeliveryStore(deps.redis, deps.keys);
   return [...deps.channels].map(([receiver, channel]) => {
     const worker: Worker<Notification> = new Worker<Notification>(
       queueNames.deliver(receiver),
-      async (job, token) => {
-        const n = job.data;
-        if (job.name !== 'summary' && (await deps.redis.exists(deps.keys.sent(n.id))))
-          return { duplicate: true };
-        // Counted against rate limits once, on its first start (not again on retries).
-        if (n.kind !== 'summary' && job.name !== 'summary' && (job.attemptsStarted ?? 1) <= 1) {
-          const held = await holdIfOverLimit(deps, receiver, n);
-          if (held) return { held: true };
-        }
-        const started = performance.now();
-        try {
-          const summary = job.name === 'summary' ? await buildSummary(deps, receiver, n) : undefined;
-          if (job.name === 'summary' && !summary) return { empty: true };
-          const result = await channel.send(channel.render(summary?.notification ?? n), {
-            signal: AbortSignal.timeout(d.timeout),
-          });
-          // Recorded before anything else: a worker that dies from here on does not send it again.
-          if (summary) await deps.redis.ltrim(deps.keys.overflow(receiver), summary.count, -1);
-          else await deps.redis.set(deps.keys.sent(n.id), '1', 'EX', 7 * 86400);
-          deps.metrics?.notifications.inc({ receiver, result: 'sent' });
-          deps.metrics?.deliveryLatency.observe({ receiver }, (performance.now() - started) / 1000);
-          await deps.redis.hset(deps.keys.receiverStatus(), `${receiver}.last_success`, String(deps.clock()));
-          logger.info(
-            { receiver, notification: n.id, correlationId: n.correlationId, kind: n.kind },
-            'notification sent',
-          );
-          return result;
-        } catch (err) {
-          const e = err instanceof SendError ? err : new SendError(safeMessage(err), { retryable: true });
-          await deps.redis.hset(deps.keys.receiverStatus(), {
-            [`${receiver}.last_failure`]: String(deps.clock()),
-            [`${receiver}.last_error`]: e.message,
-          });
-          logger.warn(
-            {
-              receiver,
-              notification: n.id,
-              correlationId: n.correlationId,
-              err: e.message,
-              retryable: e.retryable,
-            },
-            'send failed',
-          );
-          if (!e.retryable) {
-            deps.metrics?.notifications.inc({ receiver, result: 'failed' });
-            await deadLetter(deps, job, e.message);
-            throw new UnrecoverableError(e.message);
-          }
-          deps.metrics?.notifications.inc({ receiver, result: 'retry' });
-          if (e.retryAfterMs !== undefined && token) {
-            // The service said when: wait exactly that, without spending an attempt.
-            await job.moveToDelayed(Date.now() + e.retryAfterMs, token);
-            throw new DelayedError();
-          }
-          // The last attempt: onto the dead-letter list before the job fails, in this same step.
-          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await deadLetter(deps, job, e.message);
-          throw e;
-        }
-      },
+      (job, token) => deliverOne({ deps, store, channel, receiver }, job, token),
       {
         connection: deps.connection(),
         prefix: config.redis.prefix,
@@ -111,88 +69,233 @@ export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
   });
 }
 
-async function deadLetter(deps: DeliveryDeps, job: Job<Notification>, reason: string): Promise<void> {
-  deps.metrics?.notifications.inc({ receiver: job.data.receiver, result: 'dead' });
-  await deps.redis.lpush(
-    deps.keys.deadLetters(),
-    JSON.stringify({
-      at: deps.clock(),
-      receiver: job.data.receiver,
-      reason,
-      attempts: job.attemptsMade,
-      notification: job.data,
-    }),
-  );
-  deps.logger.error(
-    { receiver: job.data.receiver, notification: job.data.id, reason },
-    'notification dead-lettered',
-  );
+interface WorkerContext {
+  deps: DeliveryDeps;
+  store: DeliveryStore;
+  channel: Channel;
+  receiver: string;
 }
 
-/**
- * Counts the send against the receiver's and the global limits (fixed windows in Redis). Over
- * a limit, the notification joins the receiver's overflow list and a summary is scheduled for
- * the end of the window.
- */
-async function holdIfOverLimit(deps: DeliveryDeps, receiver: string, n: Notification): Promise<boolean> {
-  const limits: { scope: string; max: number; per: number }[] = [];
-  const own = deps.config.receivers[receiver]?.rate_limit;
-  if (own) limits.push({ scope: receiver, ...own });
-  const global = deps.config.rate_limits.global ?? undefined;
-  if (global) limits.push({ scope: '_global', ...global });
-  const perReceiver = deps.config.rate_limits.per_receiver;
-  if (perReceiver && !own) limits.push({ scope: receiver, ...perReceiver });
+async function deliverOne(ctx: WorkerContext, job: Job<Notification>, token?: string): Promise<unknown> {
+  const { deps, store, receiver } = ctx;
   const now = deps.clock();
-  for (const l of limits) {
-    const start = now - (now % l.per);
-    const key = deps.keys.rateWindow(l.scope, start);
-    const [[, count]] = (await deps.redis
-      .multi()
-      .incr(key)
-      .pexpire(key, l.per * 2)
-      .exec()) as [[null, number]];
-    if (count <= l.max) continue;
-    await deps.redis.rpush(deps.keys.overflow(receiver), JSON.stringify(n));
-    const queue = deps.queues.get(receiver);
-    const windowEnd = start + l.per;
-    await queue?.add('summary', n, {
-      jobId: `summary.${receiver}.${windowEnd}`,
-      delay: Math.max(0, windowEnd - now),
-      attempts: deps.config.queue.delivery.attempts,
-      backoff: { type: 'klaxon', delay: deps.config.queue.delivery.backoff },
-      removeOnComplete: { age: 86400 },
-      removeOnFail: { age: 7 * 86400 },
-    });
-    deps.metrics?.notifications.inc({ receiver, result: 'held' });
-    return true;
+  let n = job.data;
+  let heldCount = 0;
+  if (job.name === SUMMARY_JOB) {
+    const summary = await summaryOf(ctx, n, now);
+    if (!summary) return { empty: true };
+    ({ n, heldCount } = summary);
   }
-  return false;
-}
+  if (await store.finished(n.id)) return { duplicate: true };
 
-/** The "N more alerts" message for what the receiver's overflow list holds now. */
-async function buildSummary(
-  deps: DeliveryDeps,
-  receiver: string,
-  first: Notification,
-): Promise<{ notification: Notification; count: number } | undefined> {
-  const raw = await deps.redis.lrange(deps.keys.overflow(receiver), 0, -1);
-  if (raw.length === 0) return undefined;
-  const held = raw.map((r) => JSON.parse(r) as Notification);
-  const head = held[0] ?? first;
-  return {
-    count: raw.length,
-    notification: {
-      id: `summary.${receiver}.${head.id}`,
-      receiver,
-      kind: 'summary',
-      alert: head.alert,
-      summary: { total: held.length, alerts: held.slice(0, SUMMARY_LIST).map((h) => h.alert) },
-      createdAt: deps.clock(),
-    },
+  if (job.name !== SUMMARY_JOB && mayFold(n) && (job.attemptsStarted ?? 1) <= 1) {
+    const windowEnd = await overRateLimit(ctx, n, now);
+    if (windowEnd !== undefined) {
+      await holdForSummary(ctx, n, windowEnd, now);
+      return { held: true };
+    }
+  }
+  if (n.after && (await waitingFor(ctx, n.after))) return delay(job, token, ORDER_RECHECK_MS);
+  const cfg = deps.config.receivers[receiver];
+  const throttled = cfg
+    ? await store.overLimit(`throttle:${receiver}:${n.target ?? '-'}`, throttleOf(cfg, n.target), now)
+    : undefined;
+  if (throttled !== undefined) {
+    deps.metrics?.notifications.inc({ receiver, result: 'throttled' });
+    return delay(job, token, Math.max(1, throttled - now));
+  }
+
+  const started = performance.now();
+  const log = {
+    receiver,
+    target: n.target,
+    notification: n.id,
+    kind: n.kind,
+    correlationId: n.correlationId,
   };
+  let outcome: SendOutcome;
+  try {
+    outcome = await sendWithin(ctx, n, now);
+  } catch (err) {
+    if (!(err instanceof SendError))
+      deps.logger.error({ ...log, err }, 'a channel failed in an unexpected way (a Klaxon bug)');
+    const e = err instanceof SendError ? err : ownFailure(err);
+    return onFailure(ctx, job, token, n, e, now);
+  }
+  await store.recordSent(n, outcome.ref, now);
+  if (heldCount > 0) await store.release(receiver, n.target, heldCount);
+  deps.metrics?.notifications.inc({ receiver, result: 'sent' });
+  deps.metrics?.deliveryLatency.observe({ receiver }, (performance.now() - started) / 1000);
+  if (outcome.rejected && outcome.rejected.length > 0) {
+    await store.deadLetter(
+      outcome.rejected.map((r): DeadLetter => ({
+        at: now,
+        receiver,
+        target: r.target,
+        reason: r.reason,
+        attempts: job.attemptsMade + 1,
+        notification: n,
+      })),
+    );
+    deps.metrics?.notifications.inc({ receiver, result: 'dead' }, outcome.rejected.length);
+    deps.logger.error({ ...log, rejected: outcome.rejected }, 'part of a notification was refused');
+  }
+  deps.logger.info({ ...log, detail: outcome.detail }, 'notification sent');
+  return { sent: true, detail: outcome.detail };
 }
 
-function safeMessage(err: unknown): string {
-  // Errors from channels are SendErrors with safe messages; anything else is reduced to its type.
-  return err instanceof Error ? `${err.name}` : 'unknown error';
+/** Sends, and stops waiting when `delivery.timeout` passes even if the channel ignores the signal. */
+async function sendWithin(ctx: WorkerContext, n: Notification, now: number): Promise<SendOutcome> {
+  const ms = ctx.deps.config.queue.delivery.timeout;
+  const signal = AbortSignal.timeout(ms);
+  const previous = await ctx.store.messageRef(n);
+  const content = describe(n, { publicUrl: ctx.deps.config.server.public_url });
+  let onAbort: (() => void) | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(
+        new SendError(`${ctx.channel.type} receiver "${ctx.receiver}": no answer within ${ms} ms`, {
+          retryable: true,
+          status: 'timeout',
+        }),
+      );
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([
+      ctx.channel.send({ notification: n, content, previous, signal, now }),
+      timedOut,
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function onFailure(
+  ctx: WorkerContext,
+  job: Job<Notification>,
+  token: string | undefined,
+  n: Notification,
+  e: SendError,
+  now: number,
+): Promise<unknown> {
+  const { deps, store, receiver } = ctx;
+  const action = failureAction(
+    e,
+    {
+      attemptsMade: job.attemptsMade,
+      attempts: job.opts.attempts ?? 1,
+      queuedAt: job.timestamp,
+      now: Date.now(),
+    },
+    n.fallback,
+  );
+  await store.recordFailure(receiver, e.message, !e.retryable, now);
+  deps.logger.warn(
+    {
+      receiver,
+      target: n.target,
+      notification: n.id,
+      err: e.message,
+      retryable: e.retryable,
+      action: action.kind,
+    },
+    'send failed',
+  );
+  if (action.fallback && n.fallback) {
+    await deps.deliver(n.fallback.receivers.map((r) => fallbackCopy(n, r)));
+    deps.metrics?.notifications.inc({ receiver, result: 'fallback' });
+  }
+  if (action.kind === 'dead') {
+    if (!e.retryable) deps.metrics?.notifications.inc({ receiver, result: 'failed' });
+    await store.deadLetter([
+      { at: now, receiver, reason: e.message, attempts: job.attemptsMade + 1, notification: n },
+    ]);
+    deps.metrics?.notifications.inc({ receiver, result: 'dead' });
+    deps.logger.error({ receiver, notification: n.id, reason: e.message }, 'notification dead-lettered');
+    throw new UnrecoverableError(e.message);
+  }
+  deps.metrics?.notifications.inc({ receiver, result: 'retry' });
+  if (action.kind === 'wait') return delay(job, token, action.ms);
+  throw e;
+}
+
+/** Parks the job until `ms` from now without spending an attempt. */
+async function delay(job: Job<Notification>, token: string | undefined, ms: number): Promise<never> {
+  if (!token) throw new SendError('cannot delay a job without its lock token', { retryable: true });
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
+
+/** True while the notification `id` (the one before this one in its thread) may still go out. */
+async function waitingFor(ctx: WorkerContext, id: string): Promise<boolean> {
+  if (await ctx.store.finished(id)) return false;
+  const queue = ctx.deps.queues.get(ctx.receiver);
+  const job = queue ? await queue.getJob(id) : undefined;
+  if (!job) return false;
+  const state = await job.getState();
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
+
+/** End of the full window when the receiver's `rate_limit` (or the global one) is exceeded. */
+async function overRateLimit(ctx: WorkerContext, n: Notification, now: number): Promise<number | undefined> {
+  const { config } = ctx.deps;
+  const own = config.receivers[ctx.receiver]?.rate_limit ?? config.rate_limits.per_receiver;
+  const scope = `fold:${ctx.receiver}:${n.target ?? '-'}`;
+  const mine = own ? await ctx.store.overLimit(scope, [own], now) : undefined;
+  if (mine !== undefined) return mine;
+  const global = config.rate_limits.global;
+  return global ? ctx.store.overLimit('fold:_global', [global], now) : undefined;
+}
+
+async function holdForSummary(
+  ctx: WorkerContext,
+  n: Notification,
+  windowEnd: number,
+  now: number,
+): Promise<void> {
+  const { deps, store, receiver } = ctx;
+  await store.hold(n);
+  const d = deps.config.queue.delivery;
+  await deps.queues.get(receiver)?.add(SUMMARY_JOB, n, {
+    jobId: `summary.${receiver}.${n.target ?? '-'}.${windowEnd}`,
+    delay: Math.max(0, windowEnd - now),
+    attempts: d.attempts,
+    backoff: { type: 'klaxon', delay: d.backoff },
+    removeOnComplete: { age: 86400 },
+    removeOnFail: { age: 7 * 86400 },
+  });
+  deps.metrics?.notifications.inc({ receiver, result: 'held' });
+}
+
+/** The "N more alerts" notification for what the receiver's overflow list holds now. */
+async function summaryOf(
+  ctx: WorkerContext,
+  first: Notification,
+  now: number,
+): Promise<{ n: Notification; heldCount: number } | undefined> {
+  const held = await ctx.store.held(ctx.receiver, first.target);
+  const head = held[0];
+  if (!head) return undefined;
+  const n: Notification = {
+    id: `summary.${head.id}`,
+    receiver: ctx.receiver,
+    kind: 'summary',
+    alerts: held.slice(0, SUMMARY_ALERTS_MAX).map(leadAlert),
+    total: held.length,
+    thread: `summary.${head.id}`,
+    createdAt: now,
+  };
+  if (first.target !== undefined) n.target = first.target;
+  return { n, heldCount: held.length };
+}
+
+/** A failure of Klaxon's own (a bug in a channel), told as ours: never blamed on the service. */
+function ownFailure(err: unknown): SendError {
+  const what = err instanceof Error ? err.name : 'unknown error';
+  return new SendError(`internal error in Klaxon while sending (${what}); see the logs`, {
+    retryable: true,
+    status: 'internal',
+    cause: err,
+  });
 }

@@ -1,5 +1,6 @@
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { targetsOf } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
 import { QueueUnavailableError } from '../ingest/errors.js';
 import type { IngestBatch } from '../model/batch.js';
@@ -101,12 +102,17 @@ export class Queues {
     );
   }
 
-  /** One delivery job per notification; the id makes a second enqueue of the same one a no-op. */
+  /**
+   * One delivery job per notification and target (a Telegram receiver's chats each get their
+   * own); the id makes a second enqueue of the same one a no-op.
+   */
   async deliverAll(notifications: readonly Notification[]): Promise<void> {
     const byReceiver = new Map<string, Notification[]>();
     for (const n of notifications) {
       const list = byReceiver.get(n.receiver) ?? [];
-      list.push(n);
+      const cfg = this.config.receivers[n.receiver];
+      if (n.target !== undefined || !cfg) list.push(n);
+      else list.push(...targetsOf(cfg).map((t) => forTarget(n, t)));
       byReceiver.set(n.receiver, list);
     }
     const d = this.config.queue.delivery;
@@ -134,6 +140,15 @@ export class Queues {
   async close(): Promise<void> {
     await Promise.allSettled([...this.all().map((q) => q.close()), this.flow.close()]);
   }
+}
+
+/** The delivery of `n` to one target of its receiver: ids (its own and the one before it) suffixed. */
+export function forTarget(n: Notification, target: string | undefined): Notification {
+  if (target === undefined) return n;
+  const suffix = `.${target.replace(/:/g, '_')}`;
+  const out: Notification = { ...n, id: n.id + suffix, target };
+  if (n.after !== undefined) out.after = n.after + suffix;
+  return out;
 }
 
 /** Splits a batch into the parts each lane evaluates, keeping the order within each part. */

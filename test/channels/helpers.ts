@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { AlertView } from '../../src/model/alert.js';
-import type { Notification } from '../../src/model/notification.js';
+import type { Delivery } from '../../src/channels/channel.js';
+import { describe as describeContent } from '../../src/channels/content.js';
+import type { MessageRef, Notification } from '../../src/model/notification.js';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 30, 0); // 2026-01-15T09:30:00.000Z
 
@@ -27,9 +29,24 @@ export function notification(over: Partial<Notification> = {}, alert: Partial<Al
     id: 'n-1',
     receiver: 'ops',
     kind: 'firing',
-    alert: alertView(alert),
+    alerts: [alertView(alert)],
+    thread: alert.fingerprint ?? 'fp-0123456789abcdef',
     createdAt: T0 + 60_000,
     ...over,
+  };
+}
+
+/** A delivery of `n` as the delivery worker hands it to a channel: content decided, previous message if any. */
+export function delivery(
+  n: Notification,
+  opts: { previous?: MessageRef; signal?: AbortSignal; now?: number; publicUrl?: string } = {},
+): Delivery {
+  return {
+    notification: n,
+    content: describeContent(n, { publicUrl: opts.publicUrl }),
+    previous: opts.previous,
+    signal: opts.signal ?? AbortSignal.timeout(10_000),
+    now: opts.now ?? n.createdAt,
   };
 }
 

@@ -9,10 +9,12 @@ import {
   RECEIVER_TYPES,
   receiverConfigSchema,
   receiversSchema,
+  targetsOf,
+  throttleOf,
   type ReceiverConfig,
 } from '../../src/channels/registry.js';
-import { durationSchema, parseDuration } from '../../src/model/duration.js';
-import { notification } from './helpers.js';
+import { durationSchema, formatDuration, parseDuration } from '../../src/model/duration.js';
+import { delivery, notification } from './helpers.js';
 
 function errorOf(input: unknown): string {
   const r = receiverConfigSchema.safeParse(input);
@@ -20,12 +22,27 @@ function errorOf(input: unknown): string {
   return z.prettifyError(r.error);
 }
 
+/** Channel types written in their own folders by others: only their existence is tested here. */
+const OTHER_TYPES = ['email', 'telegram', 'discord', 'pagerduty'] as const;
+
 describe('receiverConfigSchema', () => {
-  it('accepts the three types and applies defaults', () => {
+  it('knows every channel type', () => {
+    expect([...RECEIVER_TYPES].sort()).toEqual(
+      ['console', 'discord', 'email', 'file', 'pagerduty', 'telegram', 'webhook'].sort(),
+    );
+  });
+
+  it('accepts console, file and webhook receivers and applies defaults', () => {
     expect(receiverConfigSchema.parse({ type: 'console' })).toEqual({ type: 'console', send_resolved: true });
     expect(receiverConfigSchema.parse({ type: 'file', path: ' /var/log/klaxon.jsonl ' })).toEqual({
       type: 'file',
       path: '/var/log/klaxon.jsonl',
+      send_resolved: true,
+    });
+    expect(receiverConfigSchema.parse({ type: 'webhook', url: 'https://h.example/x' })).toEqual({
+      type: 'webhook',
+      url: 'https://h.example/x',
+      format: 'json',
       send_resolved: true,
     });
     expect(
@@ -36,6 +53,7 @@ describe('receiverConfigSchema', () => {
         headers: { Authorization: 'Bearer x' },
         timeout_ms: 5000,
         rate_limit: { max: 10, per: '1m' },
+        throttle: [{ max: 1, per: '1s' }],
         send_resolved: false,
       }),
     ).toEqual({
@@ -45,17 +63,27 @@ describe('receiverConfigSchema', () => {
       headers: { Authorization: 'Bearer x' },
       timeout_ms: 5000,
       rate_limit: { max: 10, per: 60_000 },
+      throttle: [{ max: 1, per: 1000 }],
       send_resolved: false,
     });
-    expect(RECEIVER_TYPES).toEqual(['console', 'file', 'webhook']);
+  });
+
+  it.each(OTHER_TYPES)('routes a %s receiver to its own schema', (type) => {
+    expect(RECEIVER_TYPES).toContain(type);
+    // A wrong common field is refused by that type's schema, not as an unknown type.
+    const msg = errorOf({ type, rate_limit: { max: 0, per: '1m' } });
+    expect(msg).not.toContain('receiver type must be one of');
+    expect(msg).toContain('rate_limit.max must be at least 1');
   });
 
   it('explains unknown types, unknown keys and missing fields', () => {
-    expect(errorOf({ type: 'sms' })).toContain('receiver type must be one of: console, file, webhook');
+    expect(errorOf({ type: 'sms' })).toContain(`receiver type must be one of: ${RECEIVER_TYPES.join(', ')}`);
+    expect(errorOf({})).toContain('receiver type must be one of');
     expect(errorOf({ type: 'console', colour: 'red' })).toContain(
-      'unknown key "colour" for a console receiver; allowed: type, rate_limit, send_resolved',
+      'unknown key "colour" for a console receiver; allowed: type, rate_limit, throttle, send_resolved',
     );
     expect(errorOf({ type: 'file' })).toContain('path is required');
+    expect(errorOf({ type: 'file', path: '  ' })).toContain('path must not be empty');
     expect(
       errorOf({ type: 'webhook', url: 'https://h/x', rate_limit: { max: 1, per: '1m', burst: 2 } }),
     ).toContain('unknown key "burst" for rate_limit');
@@ -65,11 +93,30 @@ describe('receiverConfigSchema', () => {
     expect(
       errorOf({ type: 'webhook', url: 'https://h/x', rate_limit: { max: 5, per: 'a minute' } }),
     ).toContain("'250ms', '30s', '5m', '1h', '1d'");
+    expect(errorOf({ type: 'webhook', url: 'https://h/x', rate_limit: { max: 5, per: '0s' } })).toContain(
+      'must be longer than zero',
+    );
+    expect(
+      receiverConfigSchema.safeParse({ type: 'webhook', url: 'https://h/x', throttle: 'never' }).success,
+    ).toBe(false);
+    expect(
+      receiverConfigSchema.safeParse({
+        type: 'webhook',
+        url: 'https://h/x',
+        throttle: [{ max: 1.5, per: '1s' }],
+      }).success,
+    ).toBe(false);
+    expect(
+      errorOf({ type: 'webhook', url: 'https://h/x', throttle: [{ max: 1, per: '1s', burst: 2 }] }),
+    ).toContain('unknown key "burst" for throttle[]; allowed: max, per');
     expect(errorOf({ type: 'webhook', url: 'https://h/x', format: 'xml' })).toContain(
       "format must be 'json' or 'slack'",
     );
     expect(errorOf({ type: 'webhook', url: 'https://h/x', timeout_ms: 0 })).toContain(
       'timeout_ms must be greater than 0',
+    );
+    expect(errorOf({ type: 'webhook', url: 'https://h/x', timeout_ms: 300_001 })).toContain(
+      'timeout_ms must be at most 300000',
     );
   });
 
@@ -89,18 +136,55 @@ describe('receiverConfigSchema', () => {
 
   it('validates receiver names in the receivers section', () => {
     expect(receiversSchema.safeParse({ ops: { type: 'console' } }).success).toBe(true);
+    expect(receiversSchema.safeParse({ 'ops-2.eu_1': { type: 'console' } }).success).toBe(true);
     expect(receiversSchema.safeParse({ 'bad name': { type: 'console' } }).success).toBe(false);
+    expect(receiversSchema.safeParse({ _ops: { type: 'console' } }).success).toBe(false);
+    expect(receiversSchema.safeParse({ ['x'.repeat(65)]: { type: 'console' } }).success).toBe(false);
+  });
+});
+
+describe('targetsOf / throttleOf', () => {
+  const parse = (input: unknown): ReceiverConfig => receiverConfigSchema.parse(input);
+
+  it('sends console, file and webhook receivers as one delivery each', () => {
+    expect(targetsOf(parse({ type: 'console' }))).toEqual([undefined]);
+    expect(targetsOf(parse({ type: 'file', path: '/tmp/x.jsonl' }))).toEqual([undefined]);
+    expect(targetsOf(parse({ type: 'webhook', url: 'https://h/x' }))).toEqual([undefined]);
+  });
+
+  it('keeps to the configured throttle; none for services without limits of their own; none when off', () => {
+    expect(throttleOf(parse({ type: 'webhook', url: 'https://h/x' }), undefined)).toEqual([]);
+    expect(throttleOf(parse({ type: 'console' }), undefined)).toEqual([]);
+    expect(
+      throttleOf(
+        parse({
+          type: 'webhook',
+          url: 'https://h/x',
+          throttle: [
+            { max: 1, per: '1s' },
+            { max: 20, per: '1m' },
+          ],
+        }),
+        undefined,
+      ),
+    ).toEqual([
+      { max: 1, per: 1000 },
+      { max: 20, per: 60_000 },
+    ]);
+    expect(throttleOf(parse({ type: 'webhook', url: 'https://h/x', throttle: 'off' }), undefined)).toEqual(
+      [],
+    );
   });
 });
 
 describe('createChannel', () => {
-  it('builds a console channel writing to the given stdout', async () => {
-    const out = new PassThrough();
-    const ch = createChannel('term', receiverConfigSchema.parse({ type: 'console' }), { stdout: out });
+  it('builds a console channel writing to the given stderr', async () => {
+    const err = new PassThrough();
+    const ch = createChannel('term', receiverConfigSchema.parse({ type: 'console' }), { stderr: err });
     expect([ch.type, ch.name]).toEqual(['console', 'term']);
-    await ch.send(ch.render(notification()), { signal: new AbortController().signal });
-    expect(String(out.read())).toMatch(
-      /^2026-01-15T09:31:00.000Z \[CRITICAL\] Drawdown above 5% on BTCUSDT \|.*\n$/,
+    await ch.send(delivery(notification()));
+    expect(String(err.read())).toMatch(
+      /^2026-01-15T09:31:00\.000Z \[CRITICAL\] Drawdown above 5% on BTCUSDT \|.*\n$/,
     );
   });
 
@@ -109,9 +193,14 @@ describe('createChannel', () => {
     try {
       const path = join(dir, 'out.jsonl');
       const ch = createChannel('audit', receiverConfigSchema.parse({ type: 'file', path }));
-      expect(ch.type).toBe('file');
-      await ch.send(ch.render(notification()), { signal: new AbortController().signal });
-      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ notification: { id: 'n-1' } });
+      expect([ch.type, ch.name]).toEqual(['file', 'audit']);
+      await ch.send(delivery(notification()));
+      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({
+        version: '1',
+        notification: { id: 'n-1' },
+        title: '[CRITICAL] Drawdown above 5% on BTCUSDT',
+      });
+      await expect(ch.verify?.(new AbortController().signal)).resolves.toBe(`${path} is writable`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -132,22 +221,38 @@ describe('createChannel', () => {
     });
     const ch = createChannel('hook', cfg, { fetch: fakeFetch });
     expect(ch).toMatchObject({ type: 'webhook', name: 'hook', format: 'slack', timeoutMs: 1234 });
-    await ch.send(ch.render(notification()), { signal: new AbortController().signal });
+    await expect(ch.send(delivery(notification()))).resolves.toEqual({ detail: 'HTTP 200' });
     expect(calls).toHaveLength(1);
     expect(calls[0]?.url).toBe('https://example.com/hook');
     expect(new Headers(calls[0]?.init.headers).get('x-api-key')).toBe('k');
     expect(JSON.parse(String(calls[0]?.init.body))).toHaveProperty('attachments');
   });
+
+  it('builds a JSON webhook by default', async () => {
+    let body = '';
+    const fakeFetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+      body = String(init?.body);
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    const ch = createChannel('hook', receiverConfigSchema.parse({ type: 'webhook', url: 'https://h/x' }), {
+      fetch: fakeFetch,
+    });
+    expect(ch).toMatchObject({ format: 'json', timeoutMs: 10_000 });
+    await ch.send(delivery(notification()));
+    expect(JSON.parse(body)).toMatchObject({ version: '1', notification: { id: 'n-1' } });
+  });
 });
 
-describe('parseDuration / durationSchema', () => {
+describe('parseDuration / durationSchema / formatDuration', () => {
   it('parses the supported units and combinations', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('1w')).toBe(604_800_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration(' 2M ')).toBe(120_000);
     expect(parseDuration(1500)).toBe(1500);
     expect(parseDuration('0s')).toBe(0);
   });
@@ -167,5 +272,18 @@ describe('parseDuration / durationSchema', () => {
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.message).toContain("a string like '250ms', '30s', '5m', '1h', '1d'");
     expect(durationSchema.safeParse(true).error?.issues[0]?.message).toContain('a duration is a number');
+  });
+
+  it('formatDuration writes durations for people, whole seconds from a second on', () => {
+    expect(formatDuration(250)).toBe('250ms');
+    expect(formatDuration(0)).toBe('0ms');
+    expect(formatDuration(45_000)).toBe('45s');
+    expect(formatDuration(59_999)).toBe('59s');
+    expect(formatDuration(90_000)).toBe('1m 30s');
+    expect(formatDuration(3_600_000)).toBe('1h');
+    expect(formatDuration(93_784_000)).toBe('1d 2h 3m 4s');
+    expect(formatDuration(-90_000)).toBe('-1m 30s');
+    expect(formatDuration(Number.NaN)).toBe('unknown');
+    expect(formatDuration(parseDuration('1h30m'))).toBe('1h 30m');
   });
 });

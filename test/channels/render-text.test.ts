@@ -1,117 +1,178 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatDuration,
-  renderLine,
-  renderText,
-  renderTitle,
-  SUMMARY_LIST_MAX,
-  TITLE_MAX,
-  truncate,
-} from '../../src/channels/render-text.js';
+  describe as describeContent,
+  GROUP_LIST_MAX,
+  type MessageContent,
+} from '../../src/channels/content.js';
+import { LINE_DESCRIPTION_MAX, renderBody, renderLine, renderText } from '../../src/channels/render-text.js';
 import { alertView, notification, T0, unicodeLongDescription } from './helpers.js';
 
-describe('renderText: firing', () => {
-  it('renders the subject line and every fact of a firing alert', () => {
+/** A content with every part filled, to see the layout on its own. */
+function fullContent(over: Partial<MessageContent> = {}): MessageContent {
+  return {
+    kind: 'firing',
+    severity: 'high',
+    resolved: false,
+    tag: 'HIGH',
+    title: 'api latency 1.2 s on grid-1',
+    headline: 'HIGH api latency 1.2 s on grid-1',
+    subject: '[HIGH] api latency 1.2 s on grid-1',
+    notes: ['Severity rose from WARNING to HIGH.', 'Second note.'],
+    description: 'first line\nsecond line',
+    facts: [
+      { label: 'Value', value: '1.2 s' },
+      { label: 'Source', value: 'grid-1' },
+    ],
+    labels: [
+      ['region', 'eu'],
+      ['team', 'risk'],
+    ],
+    links: [
+      { text: 'Dashboard', href: 'https://grafana.example/d/1' },
+      { text: 'Runbook', href: 'https://runbooks.example/latency' },
+    ],
+    items: [],
+    more: 0,
+    footer: 'alert ApiLatency · fingerprint fp-1 · notification n-9',
+    at: T0,
+    ...over,
+  };
+}
+
+describe('renderText / renderBody: layout', () => {
+  it('titles with the subject and lays out notes, description, facts, labels, links and footer', () => {
+    const r = renderText(fullContent());
+    expect(r.title).toBe('[HIGH] api latency 1.2 s on grid-1');
+    expect(r.text).toBe(
+      [
+        'Severity rose from WARNING to HIGH.',
+        'Second note.',
+        '',
+        'first line',
+        'second line',
+        '',
+        'Value: 1.2 s',
+        'Source: grid-1',
+        'Labels: region=eu, team=risk',
+        'Links:',
+        '  Dashboard: https://grafana.example/d/1',
+        '  Runbook: https://runbooks.example/latency',
+        '',
+        'alert ApiLatency · fingerprint fp-1 · notification n-9',
+      ].join('\n'),
+    );
+    expect(renderBody(fullContent())).toBe(r.text);
+  });
+
+  it('leaves out the parts a content does not have', () => {
+    const text = renderBody(fullContent({ notes: [], description: undefined, labels: [], links: [] }));
+    expect(text).toBe(
+      ['Value: 1.2 s', 'Source: grid-1', '', 'alert ApiLatency · fingerprint fp-1 · notification n-9'].join(
+        '\n',
+      ),
+    );
+  });
+
+  it('lists the items of a group and how many more there are', () => {
+    const text = renderBody(
+      fullContent({
+        notes: ['Held back.'],
+        description: undefined,
+        facts: [{ label: 'Alerts', value: '12' }],
+        labels: [],
+        links: [],
+        items: [
+          { severity: 'high', resolved: false, headline: 'HIGH A', detail: 'source=x · since t1' },
+          { severity: 'info', resolved: true, headline: 'RESOLVED B', detail: 'since t2' },
+        ],
+        more: 10,
+        footer: 'notification n-9',
+      }),
+    );
+    expect(text).toBe(
+      [
+        'Held back.',
+        '',
+        'Alerts: 12',
+        '',
+        '- HIGH A (source=x · since t1)',
+        '- RESOLVED B (since t2)',
+        '… and 10 more',
+        '',
+        'notification n-9',
+      ].join('\n'),
+    );
+    expect(renderBody(fullContent({ items: [{ ...fullItem() }], more: 0 }))).not.toContain('… and');
+  });
+});
+
+function fullItem() {
+  return { severity: 'high' as const, resolved: false, headline: 'HIGH A', detail: 'since t1' };
+}
+
+describe('renderText of described notifications', () => {
+  it('renders a firing alert: subject, description, every fact, links, footer', () => {
     const n = notification({}, { links: [{ href: 'https://grafana.example/d/1', text: 'Dashboard' }] });
-    const r = renderText(n);
+    const r = renderText(describeContent(n));
     expect(r.title).toBe('[CRITICAL] Drawdown above 5% on BTCUSDT');
     expect(r.text).toBe(
       [
         'Equity fell 6.2% from the session high.',
         '',
-        'Alert: DrawdownHigh',
-        'Severity: critical',
-        'Status: firing',
         'Value: 6.2',
-        'Started: 2026-01-15T09:30:00.000Z',
+        'Severity: critical',
+        'Source: bot-eu-1',
+        'Symbol: BTCUSDT',
+        'Firing for: 1m',
+        'Since: 2026-01-15T09:30:00.000Z',
         'Occurrences: 3',
-        'Labels: source=bot-eu-1, symbol=BTCUSDT',
         'Links:',
         '  Dashboard: https://grafana.example/d/1',
-        'Fingerprint: fp-0123456789abcdef',
+        '',
+        'alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1',
       ].join('\n'),
     );
   });
 
-  it('takes the title from annotations.title, then summary, then the alert name', () => {
-    expect(renderTitle(notification({}, { annotations: { title: 'T', summary: 'S' } }))).toBe('[CRITICAL] T');
-    expect(renderTitle(notification({}, { annotations: { summary: 'S' } }))).toBe('[CRITICAL] S');
-    expect(renderTitle(notification({}, { annotations: {}, severity: 'warning' }))).toBe(
-      '[WARNING] DrawdownHigh',
-    );
-    expect(renderTitle(notification({}, { annotations: { title: '   ' }, severity: 'info' }))).toBe(
-      '[INFO] DrawdownHigh',
-    );
-  });
-
-  it('shows the summary in the body when the title came from annotations.title', () => {
-    const r = renderText(
-      notification({}, { annotations: { title: 'T', summary: 'the summary', message: 'msg' } }),
-    );
-    expect(r.text.startsWith('the summary\n\nmsg\n\nAlert: DrawdownHigh')).toBe(true);
-  });
-
-  it('marks repeat, escalation, flapping and acknowledged in title and body', () => {
-    const repeat = renderText(notification({ kind: 'repeat' }));
-    expect(repeat.title).toBe('[CRITICAL] (repeat) Drawdown above 5% on BTCUSDT');
-    expect(repeat.text.split('\n')[0]).toBe('Repeat notification: this alert is still firing.');
-
-    const esc = renderText(notification({ kind: 'escalation' }, { severity: 'high' }));
-    expect(esc.title).toBe('[HIGH] (escalated) Drawdown above 5% on BTCUSDT');
-    expect(esc.text).toContain('Escalated: severity is now HIGH.');
-
-    const flap = renderText(notification({ kind: 'flapping' }, { flapping: true }));
-    expect(flap.title).toBe('[CRITICAL] (flapping) Drawdown above 5% on BTCUSDT');
-    expect(flap.text).toContain('Flapping: this alert changes state often.');
-
-    const ack = renderText(notification({ kind: 'repeat' }, { acknowledged: true }));
-    expect(ack.title).toBe('[CRITICAL] (repeat) (acknowledged) Drawdown above 5% on BTCUSDT');
-    expect(ack.text).toContain('Acknowledged');
-  });
-
-  it('lists extra annotations and the runbook link, sorted and on single lines', () => {
-    const r = renderText(
-      notification(
-        {},
-        {
-          annotations: {
-            summary: 'S',
-            runbook_url: 'https://runbooks.example/drawdown',
-            zeta: 'last',
-            alpha: 'first\nline',
-          },
-          value: 0.123456789,
-          labels: { z: '1', a: '2' },
-        },
-      ),
-    );
-    expect(r.text).toContain('Value: 0.123457');
-    expect(r.text).toContain('Labels: a=2, z=1');
-    expect(r.text).toContain('Annotations:\n  alpha: first line\n  zeta: last\n');
-    expect(r.text).toContain('Links:\n  Runbook: https://runbooks.example/drawdown\n');
-  });
-});
-
-describe('renderText: resolved', () => {
-  it('says RESOLVED instead of the severity and shows end time and duration', () => {
+  it('says RESOLVED instead of the severity, and how long it lasted', () => {
     const n = notification({ kind: 'resolved' }, { status: 'resolved', endsAt: T0 + 3_725_000 });
-    const r = renderText(n);
+    const r = renderText(describeContent(n));
     expect(r.title).toBe('[RESOLVED] Drawdown above 5% on BTCUSDT');
-    expect(r.text.split('\n')[0]).toBe('Resolved (was CRITICAL).');
-    expect(r.text).toContain('Status: resolved');
-    expect(r.text).toContain(
-      'Started: 2026-01-15T09:30:00.000Z\nEnded: 2026-01-15T10:32:05.000Z\nDuration: 1h 2m 5s',
+    expect(r.text.split('\n')[0]).toBe('Resolved after 1h 2m 5s (was CRITICAL).');
+    expect(r.text).toContain('Value at resolve: 6.2\n');
+    expect(r.text).toContain('Lasted: 1h 2m 5s\nResolved at: 2026-01-15T10:32:05.000Z\n');
+    expect(r.text).not.toContain('Firing for');
+  });
+
+  it('does not show an end for a firing alert even when endsAt is set', () => {
+    const r = renderText(describeContent(notification({}, { endsAt: T0 + 1000 })));
+    expect(r.text).not.toContain('Resolved at');
+    expect(r.text).not.toContain('Lasted');
+    expect(r.text).toContain('Firing for: 1m');
+  });
+
+  it('marks a repeat, an escalation, flapping and an acknowledgement in the first line of the body', () => {
+    const first = (n: Parameters<typeof describeContent>[0]) =>
+      renderText(describeContent(n)).text.split('\n')[0];
+    expect(first(notification({ kind: 'repeat' }))).toBe('Reminder: this alert is still firing.');
+    expect(first(notification({ kind: 'escalated' }))).toBe(
+      'Escalated: nobody acknowledged this alert in time.',
     );
+    expect(first(notification({ kind: 'firing', raisedFrom: 'warning' }, { severity: 'high' }))).toBe(
+      'Severity rose from WARNING to HIGH.',
+    );
+    expect(first(notification({ kind: 'flapping' }, { flapping: true }))).toBe(
+      'Flapping: this alert changes state too often; it is told again once it settles.',
+    );
+    const ack = renderText(
+      describeContent(notification({ kind: 'acknowledged' }, { acknowledged: { by: 'bob', at: T0 } })),
+    );
+    expect(ack.title).toBe('[ACKNOWLEDGED] Drawdown above 5% on BTCUSDT');
+    expect(ack.text.split('\n')[0]).toBe('Acknowledged by bob.');
+    expect(ack.text).toContain('\nAcknowledged by: bob\n');
   });
 
-  it('does not show an end time for a firing alert even when endsAt is set', () => {
-    const r = renderText(notification({}, { endsAt: T0 + 1000 }));
-    expect(r.text).not.toContain('Ended:');
-  });
-});
-
-describe('renderText: summary', () => {
-  it('lists the first alerts and counts the rest', () => {
+  it('lists a summary: the first alerts, then how many more', () => {
     const alerts = Array.from({ length: 12 }, (_, i) =>
       alertView({
         name: `Alert${i}`,
@@ -121,22 +182,19 @@ describe('renderText: summary', () => {
         labels: { source: `bot-${i}` },
       }),
     );
-    const n = notification({ kind: 'summary', summary: { total: 25, alerts } }, { severity: 'warning' });
-    const r = renderText(n);
-    expect(r.title).toBe('[CRITICAL] 25 more alerts');
+    const r = renderText(describeContent(notification({ kind: 'summary', alerts, total: 25 })));
+    expect(r.title).toBe('[CRITICAL] 25 more alerts held back by the rate limit');
     const lines = r.text.split('\n');
-    expect(lines[0]).toBe('25 more alerts were held back by the rate limit:');
-    expect(lines[2]).toBe('- [WARNING] Problem 0 (Alert0; source=bot-0) since 2026-01-15T09:30:00.000Z');
-    expect(lines[6]).toBe('- [CRITICAL] Problem 4 (Alert4; source=bot-4) since 2026-01-15T09:30:00.000Z');
-    expect(lines.filter((l) => l.startsWith('- '))).toHaveLength(SUMMARY_LIST_MAX);
-    expect(lines.at(-1)).toBe(`… and ${25 - SUMMARY_LIST_MAX} more`);
-  });
-
-  it('uses the singular for one alert and lists no remainder when all are shown', () => {
-    const n = notification({ kind: 'summary', summary: { total: 1, alerts: [alertView()] } });
-    const r = renderText(n);
-    expect(r.title).toBe('[CRITICAL] 1 more alert');
-    expect(r.text).not.toContain('… and');
+    expect(lines.slice(0, 5)).toEqual([
+      'These alerts were held back by the rate limit; each is listed with its state when it was held.',
+      '',
+      'Alerts: 25',
+      '',
+      '- WARNING Problem 0 (source=bot-0 · since 2026-01-15T09:30:00.000Z)',
+    ]);
+    expect(lines[8]).toBe('- CRITICAL Problem 4 (source=bot-4 · since 2026-01-15T09:30:00.000Z)');
+    expect(lines.filter((l) => l.startsWith('- '))).toHaveLength(GROUP_LIST_MAX);
+    expect(lines.slice(-3)).toEqual([`… and ${25 - GROUP_LIST_MAX} more`, '', 'notification n-1']);
   });
 });
 
@@ -148,53 +206,69 @@ describe('renderText: unicode and long text', () => {
   );
 
   it('keeps the description intact in the body (no mangling of emoji, RTL, combining marks)', () => {
-    const r = renderText(n);
+    const r = renderText(describeContent(n));
     expect(description.length).toBeGreaterThan(6000);
-    expect(r.text).toContain(description.trim());
+    expect(r.text).toContain(description.replace(/\r\n?/g, '\n').trim());
     expect(r.text).toContain('Labels: alertname=UnicodeAndLongText, owner=Jürgen Müller, region=東京-1');
     expect(r.title).toBe('[WARNING] Ünïcödé 🔥 東京');
   });
 
   it('is deterministic', () => {
-    expect(renderText(n)).toEqual(renderText(structuredClone(n)));
+    expect(renderText(describeContent(n))).toEqual(renderText(describeContent(structuredClone(n))));
   });
 
   it('renders a one-line form with no line break of any kind, cut without splitting emoji', () => {
-    const line = renderLine(n);
-    expect(line).not.toMatch(/[\n\r\u2028\u2029]/);
+    const line = renderLine(describeContent(n), n.createdAt);
+    expect(line).not.toMatch(/[\n\r\u2028\u2029\u0085]/);
     expect(line.startsWith('2026-01-15T09:31:00.000Z [WARNING] Ünïcödé 🔥 東京 | [1] Ünïcödé check')).toBe(
       true,
     );
-    expect(line).toContain('| value=6.2 | labels: alertname=UnicodeAndLongText');
-    expect(line).toContain('| fp=fp-0123456789abcdef');
-    expect(line).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/); // no lone high surrogate
-  });
-
-  it('cuts very long titles to TITLE_MAX code points on one line', () => {
-    const title = renderTitle(
-      notification({}, { annotations: { title: '🔥'.repeat(400) + '\nsecond line' } }),
+    const desc = line.split(' | ')[1] ?? '';
+    expect(Array.from(desc)).toHaveLength(LINE_DESCRIPTION_MAX);
+    expect(desc.endsWith('…')).toBe(true);
+    expect(line).toContain(' | Value: 6.2 | Severity: warning | ');
+    expect(line).toContain(
+      ' | labels: alertname=UnicodeAndLongText, owner=Jürgen Müller, region=東京-1, service=Zahlungs-Dienst ✓, severity=warning | ',
     );
-    expect(Array.from(title)).toHaveLength(TITLE_MAX);
-    expect(title.endsWith('🔥…')).toBe(true);
-    expect(title).not.toContain('\n');
+    expect(line.endsWith(' | alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1')).toBe(
+      true,
+    );
+    expect(line).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/); // no lone high surrogate
   });
 });
 
-describe('helpers', () => {
-  it('truncate counts code points', () => {
-    expect(truncate('abc', 3)).toBe('abc');
-    expect(truncate('abcd', 3)).toBe('ab…');
-    expect(truncate('😀😀😀😀', 3)).toBe('😀😀…');
+describe('renderLine', () => {
+  it('puts the time, the subject, the description, every fact and the footer on one line', () => {
+    const n = notification({}, { labels: { source: 'bot-eu-1', team: 'risk' } });
+    expect(renderLine(describeContent(n), n.createdAt)).toBe(
+      '2026-01-15T09:31:00.000Z [CRITICAL] Drawdown above 5% on BTCUSDT | Equity fell 6.2% from the session high.' +
+        ' | Value: 6.2 | Severity: critical | Source: bot-eu-1 | Firing for: 1m | Since: 2026-01-15T09:30:00.000Z' +
+        ' | Occurrences: 3 | labels: team=risk' +
+        ' | alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1',
+    );
   });
 
-  it('formatDuration', () => {
-    expect(formatDuration(0)).toBe('0s');
-    expect(formatDuration(59_999)).toBe('59s');
-    expect(formatDuration(90_061_000)).toBe('1d 1h 1m 1s');
-    expect(formatDuration(3_600_000)).toBe('1h');
+  it('names the alerts of a group and the rest instead of the facts', () => {
+    const c = fullContent({
+      subject: '[HIGH] 5 alerts',
+      items: [
+        { ...fullItem(), headline: 'HIGH A' },
+        { ...fullItem(), headline: 'INFO B' },
+      ],
+      more: 3,
+      footer: 'notification n-9',
+    });
+    expect(renderLine(c, T0)).toBe(
+      '2026-01-15T09:30:00.000Z [HIGH] 5 alerts | HIGH A; INFO B; 3 more | notification n-9',
+    );
   });
 
   it('shows "unknown" instead of throwing on an invalid time', () => {
-    expect(renderText(notification({}, { startsAt: Number.NaN })).text).toContain('Started: unknown');
+    expect(renderLine(fullContent({ description: undefined }), Number.NaN).startsWith('unknown [HIGH]')).toBe(
+      true,
+    );
+    expect(renderText(describeContent(notification({}, { startsAt: Number.NaN }))).text).toContain(
+      'Since: unknown',
+    );
   });
 });

@@ -5,7 +5,7 @@ import { SendError } from '../../src/channels/channel.js';
 import { parseRetryAfter } from '../../src/channels/http-classify.js';
 import type { JsonWebhookPayload, SlackWebhookPayload } from '../../src/channels/webhook/render-webhook.js';
 import { WebhookChannel } from '../../src/channels/webhook/webhook-channel.js';
-import { notification, T0 } from './helpers.js';
+import { delivery, notification, T0 } from './helpers.js';
 
 const SECRET_TOKEN = 'T0KEN-s3cr3t-abcdef0123456789';
 const HEADER_SECRET = 'Bearer hdr-s3cr3t-9876543210';
@@ -78,8 +78,6 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const signal = new AbortController().signal;
-
 function channel(kind: string, extra: Partial<ConstructorParameters<typeof WebhookChannel>[1]> = {}) {
   return new WebhookChannel('ops-hook', {
     url: url(kind),
@@ -90,7 +88,7 @@ function channel(kind: string, extra: Partial<ConstructorParameters<typeof Webho
 }
 
 async function failure(ch: WebhookChannel, n = notification()): Promise<SendError> {
-  const err = await ch.send(ch.render(n), { signal }).then(
+  const err = await ch.send(delivery(n)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -116,19 +114,36 @@ describe('WebhookChannel against a local HTTP server', () => {
   it('posts the JSON format with the notification, title, text and configured headers', async () => {
     const n = notification();
     const ch = channel('ok');
-    await expect(ch.send(ch.render(n), { signal })).resolves.toEqual({});
+    await expect(ch.send(delivery(n))).resolves.toEqual({ detail: 'HTTP 200' });
 
     const req = lastRequest();
     expect(req.method).toBe('POST');
     expect(req.path).toBe(`/ok/${SECRET_TOKEN}`);
     expect(req.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(req.headers['user-agent']).toBe('klaxon-webhook/1');
     expect(req.headers.authorization).toBe(HEADER_SECRET);
     expect(req.headers['x-klaxon-notification-id']).toBe('n-1');
     const body = JSON.parse(req.body) as JsonWebhookPayload;
     expect(body.version).toBe('1');
     expect(body.notification).toEqual(n);
     expect(body.title).toBe('[CRITICAL] Drawdown above 5% on BTCUSDT');
-    expect(body.text).toContain('Value: 6.2');
+    expect(body.text).toContain('\nValue: 6.2\n');
+    expect(body.text).toContain('\nFiring for: 1m\n');
+    expect(
+      body.text.endsWith('alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1'),
+    ).toBe(true);
+  });
+
+  it('sends what the delivery content says (the link to Klaxon included), not wording of its own', async () => {
+    const ch = channel('ok');
+    const d = delivery(notification(), { publicUrl: 'https://klaxon.example' });
+    d.content = { ...d.content, subject: '[CRITICAL] decided by content.ts' };
+    await ch.send(d);
+    const body = JSON.parse(lastRequest().body) as JsonWebhookPayload;
+    expect(body.title).toBe('[CRITICAL] decided by content.ts');
+    expect(body.text).toContain(
+      'Links:\n  Alert in Klaxon: https://klaxon.example/v1/alerts/fp-0123456789abcdef\n',
+    );
   });
 
   it('posts the Slack format: coloured attachment, fields, escaped text', async () => {
@@ -137,33 +152,53 @@ describe('WebhookChannel against a local HTTP server', () => {
       {},
       {
         severity: 'warning',
+        labels: { source: 'bot-eu-1', symbol: 'BTCUSDT', team: 'risk & <ops>' },
         annotations: { summary: 'Spread <!channel> & wide', description: 'see <https://evil.example|here>' },
       },
     );
-    await ch.send(ch.render(n), { signal });
+    await ch.send(delivery(n));
     const body = JSON.parse(lastRequest().body) as SlackWebhookPayload;
     expect(body.text).toBe('[WARNING] Spread &lt;!channel&gt; &amp; wide');
     expect(body.attachments).toHaveLength(1);
     const att = body.attachments[0]!;
     expect(att.color).toBe('#f2c744');
     expect(att.title).toBe(body.text);
+    expect(att.fallback).toBe(body.text);
     expect(att.ts).toBe(T0 / 1000);
     expect(att.text).toContain('see &lt;https://evil.example|here&gt;');
     expect(att.text).not.toContain('<');
     expect(att.fields).toContainEqual({ title: 'Severity', value: 'warning', short: true });
     expect(att.fields).toContainEqual({ title: 'Value', value: '6.2', short: true });
-    expect(att.fields).toContainEqual({
+    expect(att.fields).toContainEqual({ title: 'Source', value: 'bot-eu-1', short: true });
+    expect(att.fields.at(-1)).toEqual({
       title: 'Labels',
-      value: 'source=bot-eu-1, symbol=BTCUSDT',
+      value: 'team=risk &amp; &lt;ops&gt;',
       short: false,
     });
 
     const resolved = notification({ kind: 'resolved' }, { status: 'resolved', endsAt: T0 + 5000 });
-    await ch.send(ch.render(resolved), { signal });
+    await ch.send(delivery(resolved));
     const rb = JSON.parse(lastRequest().body) as SlackWebhookPayload;
     expect(rb.attachments[0]?.color).toBe('#2eb886');
     expect(rb.text).toBe('[RESOLVED] Drawdown above 5% on BTCUSDT');
     expect(rb.attachments[0]?.ts).toBe((T0 + 5000) / 1000);
+    expect(rb.attachments[0]?.fields).toContainEqual({ title: 'Lasted', value: '5s', short: true });
+
+    const critical = notification({}, { severity: 'critical' });
+    await ch.send(delivery(critical));
+    expect((JSON.parse(lastRequest().body) as SlackWebhookPayload).attachments[0]?.color).toBe('#d00000');
+  });
+
+  it('does not send at all when the delivery is already aborted', async () => {
+    const before = received.length;
+    const ac = new AbortController();
+    ac.abort();
+    const ch = channel('ok');
+    await expect(ch.send(delivery(notification(), { signal: ac.signal }))).rejects.toMatchObject({
+      retryable: true,
+      message: 'webhook receiver "ops-hook": send aborted',
+    });
+    expect(received.length).toBe(before);
   });
 
   it('400 is permanent and names the receiver and status, not the URL or the body', async () => {
@@ -224,7 +259,7 @@ describe('WebhookChannel against a local HTTP server', () => {
   it('stops when the caller aborts (retryable)', async () => {
     const ac = new AbortController();
     const ch = channel('hang', { timeoutMs: 10_000 });
-    const p = ch.send(ch.render(notification()), { signal: ac.signal });
+    const p = ch.send(delivery(notification(), { signal: ac.signal }));
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toMatchObject({ retryable: true, status: 'aborted' });
   });

@@ -63,6 +63,9 @@ export function memoryAlertApi(): AlertApi & { acks: unknown[]; silences: Silenc
     async listAlerts(filter: { status?: Alert['status'] }) {
       return filter.status && filter.status !== alert.status ? [] : [alert];
     },
+    async getAlert(fingerprint: string) {
+      return fingerprint === alert.fingerprint ? alert : undefined;
+    },
     async acknowledge(fingerprint: string, ack: { by: string; comment?: string; at: number }) {
       if (fingerprint !== alert.fingerprint) return undefined;
       api.acks.push({ fingerprint, ...ack });

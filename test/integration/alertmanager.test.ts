@@ -27,8 +27,8 @@ describe('Alertmanager webhooks', () => {
     await send('single-firing-critical.json');
     const got = k.recorder.of('HighCpuUsage');
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ kind: 'firing', alert: { severity: 'critical', status: 'firing' } });
-    expect(got[0]?.alert.labels.source).toBe('alertmanager');
+    expect(got[0]).toMatchObject({ kind: 'firing', alerts: [{ severity: 'critical', status: 'firing' }] });
+    expect(got[0]?.alerts[0]?.labels.source).toBe('alertmanager');
   });
 
   it('sends one resolve to the receiver that heard the firing', async () => {
@@ -50,10 +50,10 @@ describe('Alertmanager webhooks', () => {
 
   it('maps severities, high included', async () => {
     await send('severity-mixed-group.json');
-    const sev = k.recorder.received.map((n) => n.alert.severity).sort();
+    const sev = k.recorder.received.map((n) => n.alerts[0]?.severity).sort();
     expect(sev).toEqual(['critical', 'high', 'info', 'warning']);
     await send('severity-high.json');
-    expect(k.recorder.received.at(-1)?.alert.severity).toBe('high');
+    expect(k.recorder.received.at(-1)?.alerts[0]?.severity).toBe('high');
   });
 
   it('resolves what Alertmanager resolved by timeout, and ignores resolves of unknown alerts', async () => {
@@ -78,7 +78,9 @@ describe('Alertmanager webhooks', () => {
     const raw = JSON.parse(fixture('unicode-long-text.json')) as {
       alerts: { annotations: { description: string } }[];
     };
-    expect(k.recorder.received[0]?.alert.annotations.message).toBe(raw.alerts[0]?.annotations.description);
+    expect(k.recorder.received[0]?.alerts[0]?.annotations.message).toBe(
+      raw.alerts[0]?.annotations.description,
+    );
   });
 
   it('handles every captured body', async () => {

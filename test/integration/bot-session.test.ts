@@ -29,7 +29,10 @@ describe('a trading bot session under the trading preset', () => {
     await k.push('/v1/events', { source, ts: t, type, ...extra });
     await k.idle();
   };
-  const kinds = (name: string) => k.recorder.of(name).map((n) => `${n.kind}:${n.alert.severity}`);
+  const kinds = (name: string) =>
+    k.recorder
+      .of(name)
+      .map((n) => `${n.kind}:${n.raisedFrom ? `${n.raisedFrom}->` : ''}${n.alerts[0]?.severity}`);
 
   it('latency over 500 then 1000 ms fires warning then critical after `for`, then resolves once', async () => {
     await snap('lat', s(0), { api_latency_ms: 600 });
@@ -41,10 +44,10 @@ describe('a trading bot session under the trading preset', () => {
     await snap('lat', s(100), { api_latency_ms: 1400 });
     expect(kinds('api_latency')).toEqual(['firing:warning']);
     await snap('lat', s(131), { api_latency_ms: 1300 });
-    expect(kinds('api_latency')).toEqual(['firing:warning', 'escalation:critical']);
+    expect(kinds('api_latency')).toEqual(['firing:warning', 'firing:warning->critical']);
     await snap('lat', s(140), { api_latency_ms: 120 });
     await snap('lat', s(150), { api_latency_ms: 110 });
-    expect(kinds('api_latency')).toEqual(['firing:warning', 'escalation:critical', 'resolved:critical']);
+    expect(kinds('api_latency')).toEqual(['firing:warning', 'firing:warning->critical', 'resolved:critical']);
   });
 
   it('daily loss warns at 80 % and goes critical at 100 % of its limit', async () => {
@@ -53,9 +56,9 @@ describe('a trading bot session under the trading preset', () => {
     await snap('loss', s(210), { daily_pnl: -820, daily_loss_limit: 1000 });
     expect(kinds('daily_loss_limit')).toEqual(['firing:warning']);
     await snap('loss', s(220), { daily_pnl: -1000, daily_loss_limit: 1000 });
-    expect(kinds('daily_loss_limit')).toEqual(['firing:warning', 'escalation:critical']);
-    expect(k.recorder.of('daily_loss_limit')[1]?.alert.annotations.title).toBe(
-      'daily loss at 100% of the limit on loss',
+    expect(kinds('daily_loss_limit')).toEqual(['firing:warning', 'firing:warning->critical']);
+    expect(k.recorder.of('daily_loss_limit')[1]?.alerts[0]?.annotations.title).toBe(
+      'daily loss 100% of limit on loss: -$1,000.00 of -$1,000.00',
     );
   });
 
@@ -89,9 +92,9 @@ describe('a trading bot session under the trading preset', () => {
     clock.set(s(5030 + 305));
     await k.app.sweep();
     await k.idle();
-    expect(kinds('bot_down')).toEqual(['firing:warning', 'escalation:critical']);
+    expect(kinds('bot_down')).toEqual(['firing:warning', 'firing:warning->critical']);
     await event('hb', s(5400), 'heartbeat');
-    expect(kinds('bot_down')).toEqual(['firing:warning', 'escalation:critical', 'resolved:critical']);
+    expect(kinds('bot_down')).toEqual(['firing:warning', 'firing:warning->critical', 'resolved:critical']);
   });
 
   it('the z-score detector fires on an injected spike and not on the ordinary samples after it', async () => {
@@ -110,7 +113,7 @@ describe('a trading bot session under the trading preset', () => {
     await k.push('/v1/metrics', batch(100, 1, 100));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);
-    expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alert.value).toBe(40);
+    expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0]?.value).toBe(40);
     await k.push('/v1/metrics', batch(101, 30));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);

@@ -96,12 +96,12 @@ describe('delivery', () => {
     await k.idle();
     const direct = k.recorder.received.filter((n) => n.kind !== 'summary');
     const summaries = k.recorder.received.filter((n) => n.kind === 'summary');
-    const folded = summaries.reduce((sum, n) => sum + (n.summary?.total ?? 0), 0);
+    const folded = summaries.reduce((sum, n) => sum + (n.total ?? 0), 0);
     expect(direct.length).toBeLessThanOrEqual(4);
     expect(direct.length + folded).toBe(6);
     const told = new Set([
-      ...direct.map((n) => n.alert.name),
-      ...summaries.flatMap((n) => n.summary?.alerts.map((a) => a.name) ?? []),
+      ...direct.map((n) => n.alerts[0]?.name),
+      ...summaries.flatMap((n) => n.alerts.map((a) => a.name)),
     ]);
     expect(told.size).toBe(6);
   });
@@ -117,7 +117,7 @@ describe('delivery', () => {
     await k.push('/v1/alerts', alert('muted'));
     await k.push('/v1/alerts', alert('loud'));
     await k.idle();
-    expect(k.recorder.received.map((n) => n.alert.name)).toEqual(['loud']);
+    expect(k.recorder.received.map((n) => n.alerts[0]?.name)).toEqual(['loud']);
     const list = (await (
       await fetch(`${k.app.url}/v1/alerts`, {
         headers: { authorization: `Bearer ${TOKEN}` },
@@ -156,21 +156,22 @@ describe('reminders and acknowledgement', () => {
     await at(T0, { disk_percent: 95 }, 'a');
     await at(T0, { disk_percent: 95 }, 'b');
     await at(T0 + 11 * 60_000);
-    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`).sort()).toEqual([
+    expect(k.recorder.received.map((n) => `${n.alerts[0]?.labels.source}:${n.kind}`).sort()).toEqual([
       'a:firing',
       'a:repeat',
       'b:firing',
       'b:repeat',
     ]);
-    const fp = k.recorder.received.find((n) => n.alert.labels.source === 'a')?.alert.fingerprint as string;
+    const fp = k.recorder.received.find((n) => n.alerts[0]?.labels.source === 'a')?.alerts[0]
+      ?.fingerprint as string;
     const ack = await k.post(`/v1/alerts/${fp}/ack`, { by: 'alice', comment: 'on it' });
     expect(ack.status).toBe(200);
     k.recorder.received.length = 0;
     await at(T0 + 22 * 60_000);
-    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`)).toEqual(['b:repeat']);
+    expect(k.recorder.received.map((n) => `${n.alerts[0]?.labels.source}:${n.kind}`)).toEqual(['b:repeat']);
     // The acknowledged alert still tells its resolve.
     await at(T0 + 23 * 60_000, { disk_percent: 50 }, 'a');
-    expect(k.recorder.received.map((n) => `${n.alert.labels.source}:${n.kind}`)).toEqual([
+    expect(k.recorder.received.map((n) => `${n.alerts[0]?.labels.source}:${n.kind}`)).toEqual([
       'b:repeat',
       'a:resolved',
     ]);

@@ -30,6 +30,6 @@ describe('a sweep with more due timers than one round takes', () => {
     await k.app.sweep();
     await waitFor(() => k.recorder.of('silent').length === n, 30_000, `${n} notifications`);
     await k.idle(30_000);
-    expect(new Set(k.recorder.of('silent').map((x) => x.alert.labels.source)).size).toBe(n);
+    expect(new Set(k.recorder.of('silent').map((x) => x.alerts[0]?.labels.source)).size).toBe(n);
   });
 });

@@ -83,8 +83,8 @@ describe('worker processes', () => {
     );
   const anomalies = (ns: Notification[]) =>
     ns
-      .filter((n) => n.alert.name === 'trades_per_minute_anomaly')
-      .map((n) => `${n.alert.labels.source}@${n.alert.value}#${n.alert.occurrences}`)
+      .filter((n) => n.alerts[0]?.name === 'trades_per_minute_anomaly')
+      .map((n) => `${n.alerts[0]?.labels.source}@${n.alerts[0]?.value}#${n.alerts[0]?.occurrences}`)
       .sort();
 
   it('detector results with three workers equal those of one', async () => {
@@ -148,7 +148,7 @@ describe('worker processes', () => {
     expect(before).toBeLessThan(total);
     children.push(startWorker(writeConfigFromCurrent()));
     await waitFor(
-      () => new Set(recorder.received.map((n) => n.alert.labels.symbol)).size === total,
+      () => new Set(recorder.received.map((n) => n.alerts[0]?.labels.symbol)).size === total,
       40_000,
       'all notifications',
     );

@@ -18,13 +18,13 @@ describe('klaxon replay', () => {
         .map((e) => `${new Date(e.t).toISOString().slice(11, 19)} ${e.status} ${e.severity}`);
     expect(story('api_latency')).toEqual([
       '08:41:00 firing warning',
-      '08:45:00 escalated critical',
+      '08:45:00 raised critical',
       '08:48:00 resolved critical',
     ]);
-    expect(story('daily_loss_limit')).toEqual(['10:17:00 firing warning', '10:26:00 escalated critical']);
+    expect(story('daily_loss_limit')).toEqual(['10:17:00 firing warning', '10:26:00 raised critical']);
     expect(story('bot_down')).toEqual([
       '10:33:50 firing warning',
-      '10:34:50 escalated critical',
+      '10:34:50 raised critical',
       '10:42:00 resolved critical',
     ]);
     expect(result.notifications).toEqual({ console: 14, file: 14 });

@@ -1,7 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
+import selfsigned from 'selfsigned';
 
-/** Fails the run early, with a clear message, when the Redis the tests use does not answer. */
-export default async function setup(): Promise<void> {
+/**
+ * Runs once before the test processes start: fails the run early, with a clear message, when
+ * the Redis the tests use does not answer, and makes the certificate of the local TLS servers
+ * (see tls.ts). Test processes are forked after this, so they inherit NODE_EXTRA_CA_CERTS.
+ */
+export default async function setup(): Promise<() => void> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
@@ -14,4 +22,25 @@ export default async function setup(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-test-tls-'));
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    days: 2,
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  } as Parameters<typeof selfsigned.generate>[1]);
+  writeFileSync(path.join(dir, 'key.pem'), pems.private);
+  writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+  process.env.KLAXON_TEST_TLS_DIR = dir;
+  process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'cert.pem');
+  return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -46,7 +46,7 @@ export class Recorder {
 
   /** Notifications about alerts named `name` (all when omitted). */
   of(name?: string): Notification[] {
-    return name ? this.received.filter((n) => n.alert.name === name) : this.received;
+    return name ? this.received.filter((n) => n.alerts[0]?.name === name) : this.received;
   }
 
   async close(): Promise<void> {

@@ -118,10 +118,10 @@ describe('applySignal: state alerts', () => {
     expect(r.transition).toBe('resolved');
   });
 
-  it('escalation is told (even past the dedup cap); de-escalation is not', () => {
+  it('a rise in severity is told (even past the dedup cap); a fall is not', () => {
     const l = new Life({ ...POLICY, dedup: { windowMs: HOUR, max: 1 } });
     expect(l.fire(T0)).toEqual(['firing']);
-    expect(l.fire(T0 + SEC, { severity: 'critical' })).toEqual(['escalation']);
+    expect(l.fire(T0 + SEC, { severity: 'critical' })).toEqual(['raised']);
     expect(l.alert).toMatchObject({ severity: 'critical', notifiedSeverity: 'critical', windowCount: 2 });
     expect(l.fire(T0 + 2 * SEC, { severity: 'warning' })).toEqual([]);
     expect(l.alert?.severity).toBe('warning');

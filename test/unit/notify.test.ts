@@ -79,15 +79,20 @@ describe('route', () => {
     expect(ns[0]).toMatchObject({
       createdAt: T0,
       correlationId: 'req-1',
-      alert: {
-        fingerprint: FP,
-        status: 'firing',
-        severity: 'critical',
-        value: 16,
-        startsAt: T0,
-        occurrences: 1,
-      },
+      thread: FP,
+      alerts: [
+        {
+          fingerprint: FP,
+          status: 'firing',
+          severity: 'critical',
+          value: 16,
+          startsAt: T0,
+          occurrences: 1,
+        },
+      ],
     });
+    // The first notification of its thread waits for nothing.
+    expect(ns[0]?.after).toBeUndefined();
     expect(alert.notified).toEqual(['pager', 'tg']);
     // The same decision again gives the same ids, so enqueueing twice sends once.
     const again = applySignal(undefined, signal(), FP, POLICY, T0);
@@ -129,7 +134,7 @@ describe('route', () => {
   });
 
   it('a resolve goes only to receivers told of the firing that want resolves, whatever the routes say now', () => {
-    // Told as a warning (tg), escalated to critical (pager, tg).
+    // Told as a warning (tg), then as critical when it rose (pager, tg).
     const warn = applySignal(undefined, signal({ severity: 'warning' }), FP, POLICY, T0);
     const alert = warn.alert as Alert;
     expect(route(alert, warn.intents, POLICY, ctx(T0)).map((n) => n.receiver)).toEqual(['tg']);
@@ -137,7 +142,7 @@ describe('route', () => {
     const escalated = esc.alert as Alert;
     expect(
       route(escalated, esc.intents, POLICY, ctx(T0 + MIN)).map((n) => `${n.kind}:${n.receiver}`),
-    ).toEqual(['escalation:pager', 'escalation:tg']);
+    ).toEqual(['firing:pager', 'firing:tg']);
     // De-escalated to warning: the routes now say tg only, but pager heard it fire.
     const de = applySignal(escalated, signal({ severity: 'warning' }), FP, POLICY, T0 + 2 * MIN);
     const res = applySignal(
@@ -150,7 +155,7 @@ describe('route', () => {
     const resolved = res.alert as Alert;
     const ns = route(resolved, res.intents, POLICY, ctx(T0 + 3 * MIN));
     // tg does not want resolves.
-    expect(ns.map((n) => [n.id, n.receiver, n.kind, n.alert.status, n.alert.endsAt])).toEqual([
+    expect(ns.map((n) => [n.id, n.receiver, n.kind, n.alerts[0]?.status, n.alerts[0]?.endsAt])).toEqual([
       [`${FP}.${resolved.version}.resolved.pager`, 'pager', 'resolved', 'resolved', T0 + 3 * MIN],
     ]);
     expect(resolved.notified).toEqual([]);
@@ -172,7 +177,41 @@ describe('route', () => {
 
   it('the view shows flapping and acknowledgement', () => {
     const alert = { ...fire(), flapping: true, acknowledged: { by: 'ann', at: T0 } };
-    expect(alertView(alert)).toMatchObject({ status: 'firing', flapping: true, acknowledged: true });
+    expect(alertView(alert)).toMatchObject({
+      status: 'firing',
+      flapping: true,
+      acknowledged: { by: 'ann', at: T0 },
+    });
     expect(alertView(alert).endsAt).toBeUndefined();
+  });
+
+  it('chains the notifications of an alert to each receiver, so a resolve waits for its firing', () => {
+    const step = applySignal(undefined, signal(), FP, POLICY, T0);
+    const alert = step.alert as Alert;
+    const firing = route(alert, step.intents, POLICY, ctx(T0));
+    const res = applySignal(alert, signal({ status: 'resolved', ts: T0 + MIN }), FP, POLICY, T0 + MIN);
+    const resolved = route(res.alert as Alert, res.intents, POLICY, ctx(T0 + MIN));
+    expect(resolved.map((n) => [n.receiver, n.after])).toEqual([
+      ['pager', firing.find((n) => n.receiver === 'pager')?.id],
+    ]);
+  });
+
+  it('gives each notification the fallback of the routes the alert matched, never itself', () => {
+    const withFallback = new RouteTree(
+      routeSchema.parse({
+        receivers: ['mail'],
+        fallback: ['mail'],
+        routes: [{ match: { severity: 'critical' }, receivers: ['pager', 'tg'], fallback_after: '5m' }],
+      }),
+    );
+    const step = applySignal(undefined, signal(), FP, POLICY, T0);
+    const ns = route(step.alert as Alert, step.intents, POLICY, ctx(T0, { routes: withFallback }));
+    expect(ns.map((n) => [n.receiver, n.fallback])).toEqual([
+      ['pager', { receivers: ['mail'], afterMs: 5 * MIN }],
+      ['tg', { receivers: ['mail'], afterMs: 5 * MIN }],
+    ]);
+    const warn = applySignal(undefined, signal({ severity: 'info' }), FP, POLICY, T0);
+    const toMail = route(warn.alert as Alert, warn.intents, POLICY, ctx(T0, { routes: withFallback }));
+    expect(toMail.map((n) => [n.receiver, n.fallback])).toEqual([['mail', undefined]]);
   });
 });

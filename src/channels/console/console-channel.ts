@@ -1,33 +1,28 @@
-import type { Notification } from '../../model/notification.js';
-import { SendError, type Channel, type SendResult } from '../channel.js';
+import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { renderLine } from '../render-text.js';
 
 export interface ConsoleChannelOptions {
-  /** Where lines go; process.stdout by default. */
+  /** Where lines go; process.stderr by default, so that stdout carries only JSON logs. */
   stream?: NodeJS.WritableStream;
 }
 
 /**
- * Writes one human-readable line per notification to a stream (stdout by default). The default
+ * Writes one human-readable line per notification to a stream (stderr by default). The default
  * receiver when nothing is configured, so Klaxon shows its alerts out of the box.
  */
-export class ConsoleChannel implements Channel<string> {
+export class ConsoleChannel implements Channel {
   readonly type = 'console';
   readonly name: string;
   private readonly stream: NodeJS.WritableStream;
 
   constructor(name: string, opts: ConsoleChannelOptions = {}) {
     this.name = name;
-    this.stream = opts.stream ?? process.stdout;
+    this.stream = opts.stream ?? process.stderr;
   }
 
-  /** The line to print, without its newline. */
-  render(n: Notification): string {
-    return renderLine(n);
-  }
-
-  send(line: string, opts: { signal: AbortSignal }): Promise<SendResult> {
-    if (opts.signal.aborted) {
+  send(d: Delivery): Promise<SendOutcome> {
+    const line = renderLine(d.content, d.notification.createdAt);
+    if (d.signal.aborted) {
       return Promise.reject(
         new SendError(`console receiver "${this.name}": send aborted`, { retryable: true }),
       );
@@ -38,7 +33,7 @@ export class ConsoleChannel implements Channel<string> {
         new SendError(`console receiver "${this.name}": output stream is closed`, { retryable: false }),
       );
     }
-    return new Promise<SendResult>((resolve, reject) => {
+    return new Promise<SendOutcome>((resolve, reject) => {
       stream.write(`${line}\n`, (err?: Error | null) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;

@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { access, appendFile, mkdir } from 'node:fs/promises';
+import { access, appendFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Notification } from '../../model/notification.js';
-import { SendError, type Channel, type SendResult } from '../channel.js';
+import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
+import type { MessageContent } from '../content.js';
 import { renderText } from '../render-text.js';
 
 export interface FileChannelOptions {
@@ -57,7 +58,7 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * title and text. Parent directories are created. Each line is written by a single append, so a
  * reader never sees half a line from this process, and concurrent sends are serialized.
  */
-export class FileChannel implements Channel<string> {
+export class FileChannel implements Channel {
   readonly type = 'file';
   readonly name: string;
   readonly path: string;
@@ -69,8 +70,8 @@ export class FileChannel implements Channel<string> {
   }
 
   /** The JSONL line, newline included. */
-  render(n: Notification): string {
-    const { title, text } = renderText(n);
+  render(n: Notification, content: MessageContent): string {
+    const { title, text } = renderText(content);
     const record: FileRecord = { version: '1', notification: n, title, text };
     // U+2028/U+2029 are valid inside JSON strings but some line readers split on them.
     return (
@@ -80,10 +81,10 @@ export class FileChannel implements Channel<string> {
     );
   }
 
-  async send(line: string, opts: { signal: AbortSignal }): Promise<SendResult> {
-    if (opts.signal.aborted)
+  async send(d: Delivery): Promise<SendOutcome> {
+    if (d.signal.aborted)
       throw new SendError(`file receiver "${this.name}": send aborted`, { retryable: true });
-    const data = line.endsWith('\n') ? line : `${line}\n`;
+    const data = this.render(d.notification, d.content);
     await serialized(this.path, async () => {
       try {
         await this.append(data);
@@ -95,16 +96,19 @@ export class FileChannel implements Channel<string> {
   }
 
   /** Checks that the directory exists (or can be made) and the file can be written. */
-  async verify(): Promise<void> {
+  async verify(): Promise<string> {
     try {
       await mkdir(dirname(this.path), { recursive: true });
       await access(dirname(this.path), constants.W_OK);
       await access(this.path, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
+      const existing = await stat(this.path).catch(() => undefined);
+      if (existing?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     } catch (err) {
       throw fileSendError(this.name, this.path, err);
     }
+    return `${this.path} is writable`;
   }
 
   /** Waits for the writes in flight. */
@@ -132,14 +136,14 @@ export class FileChannel implements Channel<string> {
 export function fileSendError(receiver: string, path: string, err: unknown): SendError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const retryable = code === undefined || !PERMANENT_CODES.has(code);
-  const what = code ? `${code}${describe(code)}` : 'unknown error';
+  const what = code ? `${code}${explain(code)}` : 'unknown error';
   return new SendError(`file receiver "${receiver}": cannot append to ${path}: ${what}`, {
     retryable,
     status: code,
   });
 }
 
-function describe(code: string): string {
+function explain(code: string): string {
   const d: Record<string, string> = {
     ENOSPC: ' (no space left on device)',
     EDQUOT: ' (disk quota exceeded)',

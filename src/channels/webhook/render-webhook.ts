@@ -1,7 +1,7 @@
-import type { AlertView } from '../../model/alert.js';
 import type { Notification } from '../../model/notification.js';
-import { maxSeverity, type Severity } from '../../model/severity.js';
-import { formatLabels, formatValue, isoTime, renderText, truncate } from '../render-text.js';
+import type { Severity } from '../../model/severity.js';
+import { truncate, type MessageContent } from '../content.js';
+import { renderText } from '../render-text.js';
 
 export type WebhookFormat = 'json' | 'slack';
 
@@ -48,12 +48,16 @@ export const SLACK_COLORS: Record<Severity | 'resolved', string> = {
 export const SLACK_TEXT_MAX = 3500;
 const SLACK_FIELD_MAX = 500;
 
-export function renderWebhookPayload(n: Notification, format: WebhookFormat): WebhookPayload {
-  return format === 'slack' ? renderSlack(n) : renderJson(n);
+export function renderWebhookPayload(
+  n: Notification,
+  c: MessageContent,
+  format: WebhookFormat,
+): WebhookPayload {
+  return format === 'slack' ? renderSlack(c) : renderJson(n, c);
 }
 
-export function renderJson(n: Notification): JsonWebhookPayload {
-  const { title, text } = renderText(n);
+export function renderJson(n: Notification, c: MessageContent): JsonWebhookPayload {
+  const { title, text } = renderText(c);
   return { version: '1', notification: n, title, text };
 }
 
@@ -61,35 +65,29 @@ export function renderJson(n: Notification): JsonWebhookPayload {
  * Slack-compatible payload. Every piece of alert text is escaped (`&`, `<`, `>`), so an alert
  * can never ping `<!channel>`/`<!here>`/`<@user>` or forge a link.
  */
-export function renderSlack(n: Notification): SlackWebhookPayload {
-  const { title, text } = renderText(n);
-  const a = n.alert;
-  const resolved = n.kind !== 'summary' && (n.kind === 'resolved' || a.status === 'resolved');
-  const severity = n.kind === 'summary' ? summarySeverity(n) : a.severity;
-  const fields: SlackField[] = [];
-  if (n.kind !== 'summary') {
-    fields.push({ title: 'Severity', value: a.severity, short: true });
-    fields.push({ title: 'Status', value: resolved ? 'resolved' : 'firing', short: true });
-    if (a.value !== undefined) fields.push({ title: 'Value', value: formatValue(a.value), short: true });
-    fields.push({ title: 'Occurrences', value: String(a.occurrences), short: true });
-    fields.push({ title: 'Started', value: isoTime(a.startsAt), short: true });
-    if (resolved && a.endsAt !== undefined)
-      fields.push({ title: 'Ended', value: isoTime(a.endsAt), short: true });
-    const labels = formatLabels(a.labels);
-    if (labels) fields.push({ title: 'Labels', value: truncate(labels, SLACK_FIELD_MAX), short: false });
-  } else {
-    fields.push({ title: 'Alerts', value: String(n.summary?.total ?? 1), short: true });
-  }
+export function renderSlack(c: MessageContent): SlackWebhookPayload {
+  const { title, text } = renderText(c);
+  const fields: SlackField[] = c.facts.map((f) => ({
+    title: f.label,
+    value: truncate(f.value, SLACK_FIELD_MAX),
+    short: f.value.length <= 40,
+  }));
+  if (c.labels.length > 0)
+    fields.push({
+      title: 'Labels',
+      value: truncate(c.labels.map(([k, v]) => `${k}=${v}`).join(', '), SLACK_FIELD_MAX),
+      short: false,
+    });
   const safeTitle = slackEscape(title);
   return {
     text: safeTitle,
     attachments: [
       {
-        color: SLACK_COLORS[resolved ? 'resolved' : severity],
+        color: SLACK_COLORS[c.resolved ? 'resolved' : c.severity],
         title: safeTitle,
         text: slackEscape(truncate(text, SLACK_TEXT_MAX)),
         fields: fields.map((f) => ({ ...f, value: slackEscape(f.value) })),
-        ts: Math.floor(eventTime(n, resolved) / 1000),
+        ts: Math.floor(c.at / 1000),
         fallback: safeTitle,
       },
     ],
@@ -99,15 +97,4 @@ export function renderSlack(n: Notification): SlackWebhookPayload {
 /** Slack's required escaping for message text: only `&`, `<` and `>`. */
 export function slackEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function eventTime(n: Notification, resolved: boolean): number {
-  if (n.kind === 'summary') return n.createdAt;
-  if (resolved && n.alert.endsAt !== undefined) return n.alert.endsAt;
-  return n.kind === 'firing' ? n.alert.startsAt : n.createdAt;
-}
-
-function summarySeverity(n: Notification): Severity {
-  const all: AlertView[] = n.summary?.alerts ?? [];
-  return all.reduce<Severity>((s, a) => maxSeverity(s, a.severity), n.alert.severity);
 }

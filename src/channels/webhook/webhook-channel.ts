@@ -1,5 +1,4 @@
-import type { Notification } from '../../model/notification.js';
-import { SendError, type Channel, type SendResult } from '../channel.js';
+import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
 import { renderWebhookPayload, type WebhookFormat, type WebhookPayload } from './render-webhook.js';
 
@@ -17,11 +16,6 @@ export interface WebhookChannelOptions {
   now?: () => number;
 }
 
-export interface WebhookRendered {
-  notificationId: string;
-  payload: WebhookPayload;
-}
-
 /** Node's default user agent is `node`; say who we are. */
 const USER_AGENT = 'klaxon-webhook/1';
 
@@ -30,7 +24,7 @@ const USER_AGENT = 'klaxon-webhook/1';
  * timeouts retryable (429/503 with the server's Retry-After); 3xx and other 4xx permanent. No
  * error it throws mentions the URL or a header value: only the receiver name and the status.
  */
-export class WebhookChannel implements Channel<WebhookRendered> {
+export class WebhookChannel implements Channel {
   readonly type = 'webhook';
   readonly name: string;
   readonly format: WebhookFormat;
@@ -69,21 +63,18 @@ export class WebhookChannel implements Channel<WebhookRendered> {
     this.#now = opts.now ?? Date.now;
   }
 
-  render(n: Notification): WebhookRendered {
-    return { notificationId: n.id, payload: renderWebhookPayload(n, this.format) };
-  }
-
-  async send(rendered: WebhookRendered, opts: { signal: AbortSignal }): Promise<SendResult> {
+  async send(d: Delivery): Promise<SendOutcome> {
+    const payload: WebhookPayload = renderWebhookPayload(d.notification, d.content, this.format);
     const where = `webhook receiver "${this.name}"`;
-    if (opts.signal.aborted) throw new SendError(`${where}: send aborted`, { retryable: true });
+    if (d.signal.aborted) throw new SendError(`${where}: send aborted`, { retryable: true });
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = AbortSignal.any([opts.signal, timeout]);
+    const signal = AbortSignal.any([d.signal, timeout]);
     const headers = new Headers({
       'content-type': 'application/json; charset=utf-8',
       accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
       'user-agent': USER_AGENT,
       // Lets a receiver drop a duplicate delivery (we may retry after a lost answer).
-      'x-klaxon-notification-id': rendered.notificationId,
+      'x-klaxon-notification-id': d.notification.id,
     });
     for (const [k, v] of this.#headers) headers.set(k, v);
 
@@ -92,13 +83,13 @@ export class WebhookChannel implements Channel<WebhookRendered> {
       res = await this.#fetch(this.#url, {
         method: 'POST',
         headers,
-        body: JSON.stringify(rendered.payload),
+        body: JSON.stringify(payload),
         signal,
         // A webhook that redirects is misconfigured; following it could carry headers elsewhere.
         redirect: 'manual',
       });
     } catch (err) {
-      throw this.#networkError(err, opts.signal, timeout);
+      throw this.#networkError(err, d.signal, timeout);
     }
     // Drain or drop the body so the connection can be reused; its content is not needed.
     try {
@@ -108,7 +99,7 @@ export class WebhookChannel implements Channel<WebhookRendered> {
     }
 
     const status = res.status;
-    if (status >= 200 && status <= 299) return {};
+    if (status >= 200 && status <= 299) return { detail: `HTTP ${status}` };
     if (isRetryableStatus(status)) {
       const retryAfterMs =
         status === 429 || status === 503

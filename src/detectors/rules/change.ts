@@ -66,7 +66,7 @@ export function changeRule(rule: ChangeRule): CompiledRule {
           ts: s.ts,
           vars: {
             value: s.value,
-            percent: Math.round(signed * 1000) / 10,
+            change: signed,
             reference: signed < 0 ? high : low,
             metric: s.metric,
             source: s.source,
@@ -75,7 +75,7 @@ export function changeRule(rule: ChangeRule): CompiledRule {
         },
         {
           firing:
-            '{{metric}} changed {{percent}}% within {{window}} (from {{reference}} to {{value}}) on {{source}}',
+            '{{metric}} changed {{percent change}} within {{window}} (from {{reference}} to {{value}}) on {{source}}',
           resolved: '{{metric}} recovered to {{value}} on {{source}}',
         },
       );

@@ -1,6 +1,8 @@
 import type { BotEvent } from '../../model/batch.js';
 import { labelsKey } from '../../model/fingerprint.js';
+import type { Unit } from '../../model/format.js';
 import type { AlertSignal } from '../../model/signal.js';
+import { fillTemplate } from './template.js';
 import type { RuleConfig } from './schema.js';
 import type { BandVerdict } from './bands.js';
 import type { RuleContext, Sample, SignalParts } from './types.js';
@@ -54,26 +56,13 @@ export function eventMatches(
   return true;
 }
 
-export function formatNumber(v: number | undefined): string {
-  if (v === undefined) return '';
-  if (Number.isInteger(v)) return String(v);
-  const abs = Math.abs(v);
-  // Trailing zeros say nothing: 4.1, not 4.10.
-  return String(Number(abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(3)));
-}
-
-/** Fills `{{name}}` and `{{labels.name}}` placeholders. Unknown names are left empty. */
-export function fillTemplate(
-  template: string,
-  vars: Record<string, string | number | undefined>,
-  labels: Record<string, string>,
-): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_m, key: string) => {
-    if (key.startsWith('labels.')) return labels[key.slice(7)] ?? '';
-    const v = vars[key];
-    return typeof v === 'number' ? formatNumber(v) : (v ?? '');
-  });
-}
+/** What a rule kind's values are in when the rule does not say. */
+const DEFAULT_UNITS: Partial<Record<RuleConfig['kind'], Unit>> = {
+  ratio: 'ratio',
+  change: 'ratio',
+  count: 'count',
+  absence: 's',
+};
 
 /** Builds a signal of a rule, with its annotations filled in from the rule's templates or defaults. */
 export function ruleSignal(
@@ -84,12 +73,11 @@ export function ruleSignal(
   defaultTitle: string,
 ): AlertSignal {
   const labels = rule.labels ? { ...parts.labels, ...rule.labels } : parts.labels;
-  const vars = { ...parts.vars, severity: parts.severity, rule: rule.name, alert };
+  const vars = { ...parts.vars, severity: parts.severity, rule: rule.name, alert, labels, data: parts.data };
   const annotations: Record<string, string> = {};
   const templates = rule.annotations ?? {};
-  annotations.title = fillTemplate(templates.title ?? defaultTitle, vars, labels);
-  for (const [k, t] of Object.entries(templates))
-    if (k !== 'title') annotations[k] = fillTemplate(t, vars, labels);
+  annotations.title = fillTemplate(templates.title ?? defaultTitle, vars);
+  for (const [k, t] of Object.entries(templates)) if (k !== 'title') annotations[k] = fillTemplate(t, vars);
   if (rule.description && !annotations.message) annotations.message = rule.description;
   const signal: AlertSignal = {
     name: alert,
@@ -103,6 +91,11 @@ export function ruleSignal(
     origin: 'rule',
   };
   if (parts.value !== undefined) signal.value = parts.value;
+  const threshold = parts.vars.threshold;
+  if (typeof threshold === 'number') signal.threshold = threshold;
+  if ('op' in rule && typeof rule.op === 'string') signal.op = rule.op;
+  const unit = rule.unit ?? DEFAULT_UNITS[rule.kind];
+  if (unit) signal.unit = unit;
   if (rule.dedup === 'none') signal.force = true;
   return signal;
 }

@@ -30,6 +30,7 @@ export function eventRule(rule: EventRule): CompiledRule {
             severity: rule.severity ?? e.severity ?? 'warning',
             labels: eventLabels(e, rule.by),
             ts: e.ts,
+            data: e.data,
             vars: {
               type: e.type,
               source: e.source,

@@ -50,7 +50,8 @@ export function ratioRule(rule: RatioRule): CompiledRule {
           ts: s.ts,
           vars: {
             value,
-            percent: Math.round(value * 1000) / 10,
+            numerator: state.n,
+            denominator: den,
             threshold: verdict.threshold,
             metric: rule.metric,
             over: rule.over,
@@ -58,8 +59,8 @@ export function ratioRule(rule: RatioRule): CompiledRule {
           },
         },
         {
-          firing: '{{metric}} / {{over}} at {{percent}}% on {{source}}',
-          resolved: '{{metric}} / {{over}} back to {{percent}}% on {{source}}',
+          firing: '{{metric}} / {{over}} at {{percent value}} on {{source}}',
+          resolved: '{{metric}} / {{over}} back to {{percent value}} on {{source}}',
         },
       );
     },

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { durationSchema } from '../../model/duration.js';
+import { unitSchema } from '../../model/format.js';
 import { SEVERITIES } from '../../model/severity.js';
 import { detectorSpecSchema } from '../anomaly/index.js';
+import { templateProblem } from './template.js';
 
 const name = z
   .string()
@@ -49,7 +51,18 @@ const common = {
   description: z.string().optional(),
   match: matchSchema.optional(),
   labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  /** Templates (see template.ts): `title`, `description`, `runbook_url`, or any other name. */
+  annotations: z
+    .record(
+      z.string(),
+      z.string().superRefine((t, ctx) => {
+        const problem = templateProblem(t);
+        if (problem) ctx.addIssue({ code: 'custom', message: `not a valid template: ${problem}` });
+      }),
+    )
+    .optional(),
+  /** What the rule's values are in, so notifications show them as money, %, ms… */
+  unit: unitSchema.optional(),
   /** Receivers for this rule's alerts, in place of the route tree (those not configured are skipped). */
   receivers: z.array(z.string()).optional(),
   dedup: dedupSchema.optional(),

@@ -57,5 +57,8 @@ export interface SignalParts {
   labels: Record<string, string>;
   value?: number;
   ts: number;
+  /** Template variables: `{{value}}`, `{{threshold}}`, `{{source}}`… */
   vars: Record<string, string | number | undefined>;
+  /** The event's own fields, for `{{data.x}}`. */
+  data?: Record<string, unknown>;
 }

@@ -1,0 +1,25 @@
+import type { ChannelDefinition } from '../receiver-schema.js';
+import { PagerDutyChannel } from './pagerduty-channel.js';
+import { pagerdutyReceiverSchema } from './schema.js';
+
+export { pagerdutyReceiverSchema } from './schema.js';
+export { PagerDutyChannel } from './pagerduty-channel.js';
+
+/**
+ * PagerDuty's Events API takes about 120 events a minute per integration key (a 60 s sliding
+ * window; Events API Rate Limits page). A group notification sends one event per alert, so this
+ * counts deliveries, not events: a 429 still answers the rest, with the wait PagerDuty asks for.
+ */
+const EVENTS_PER_MINUTE = 120;
+
+export const pagerdutyChannel: ChannelDefinition<typeof pagerdutyReceiverSchema> = {
+  schema: pagerdutyReceiverSchema,
+  create: (name, cfg) =>
+    new PagerDutyChannel(name, {
+      routingKey: cfg.routing_key,
+      server: cfg.server,
+      client: cfg.client,
+      clientUrl: cfg.client_url,
+    }),
+  throttle: () => [{ max: EVENTS_PER_MINUTE, per: 60_000 }],
+};

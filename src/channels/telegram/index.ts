@@ -1,0 +1,24 @@
+import type { ChannelDefinition } from '../receiver-schema.js';
+import { telegramReceiverSchema, telegramTargets, telegramThrottle } from './config.js';
+import { TelegramChannel } from './telegram-channel.js';
+
+export { telegramReceiverSchema } from './config.js';
+export type { TelegramReceiverConfig } from './config.js';
+export { TelegramChannel } from './telegram-channel.js';
+
+/**
+ * `type: telegram`: a bot posts to one or more chats, each chat its own delivery
+ * (`notification.target` is the chat id).
+ */
+export const telegramChannel: ChannelDefinition<typeof telegramReceiverSchema> = {
+  schema: telegramReceiverSchema,
+  create: (name, cfg) =>
+    new TelegramChannel(name, {
+      token: cfg.token,
+      chatIds: telegramTargets(cfg),
+      apiRoot: cfg.api_root,
+      silentBelow: cfg.silent_below,
+    }),
+  targets: (cfg) => telegramTargets(cfg),
+  throttle: (_cfg, target) => telegramThrottle(target),
+};

@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import type { RateWindow } from '../channels/receiver-schema.js';
+import type { MessageRef, Notification } from '../model/notification.js';
+import type { Keys } from '../state/keys.js';
+
+/** How long `sent` markers and message references are kept (refreshed by every send of the thread). */
+export const SENT_TTL_SEC = 7 * 86_400;
+export const REF_TTL_SEC = 30 * 86_400;
+
+/** One dead letter as stored (newest first) and shown in /health, /metrics and the digest. */
+export interface DeadLetter {
+  at: number;
+  receiver: string;
+  /** The part that was refused, when only a part was (an email address). */
+  target?: string;
+  reason: string;
+  attempts: number;
+  notification: Notification;
+}
+
+/**
+ * What the delivery workers keep in Redis: which notifications are finished, the message each
+ * thread started at a receiver, rate-limit windows, what a rate limit held back, dead letters and
+ * each receiver's last success and failure.
+ */
+export class DeliveryStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** `sent`, `dead`, or undefined while the notification is not finished. */
+  async finished(id: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.sent(id))) ?? undefined;
+  }
+
+  async messageRef(n: Notification): Promise<MessageRef | undefined> {
+    const raw = await this.redis.get(this.keys.messageRef(n.receiver, n.target, n.thread));
+    return raw ? (JSON.parse(raw) as MessageRef) : undefined;
+  }
+
+  /** Records a send: finished marker, the thread's message, the receiver's last success. One round trip. */
+  async recordSent(n: Notification, ref: MessageRef | undefined, now: number): Promise<void> {
+    const m = this.redis.multi().set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
+    const refKey = this.keys.messageRef(n.receiver, n.target, n.thread);
+    if (ref) m.set(refKey, JSON.stringify(ref), 'EX', REF_TTL_SEC);
+    else m.expire(refKey, REF_TTL_SEC);
+    m.hset(this.keys.receiverStatus(), {
+      [`${n.receiver}.last_success`]: String(now),
+      [`${n.receiver}.state`]: 'ok',
+    });
+    await m.exec();
+  }
+
+  /** Records a failed attempt; `broken`: it failed for good (the receiver needs its config fixed). */
+  async recordFailure(receiver: string, reason: string, broken: boolean, now: number): Promise<void> {
+    await this.redis.hset(this.keys.receiverStatus(), {
+      [`${receiver}.last_failure`]: String(now),
+      [`${receiver}.last_error`]: reason,
+      [`${receiver}.state`]: broken ? 'broken' : 'failing',
+    });
+  }
+
+  /**
+   * Puts notifications (or parts of one) on the dead-letter list. Unless only a part was refused,
+   * the notification is marked finished (`dead`), so the next one of its thread may go.
+   */
+  async deadLetter(entries: DeadLetter[]): Promise<void> {
+    if (entries.length === 0) return;
+    const m = this.redis.multi().lpush(this.keys.deadLetters(), ...entries.map((e) => JSON.stringify(e)));
+    for (const e of entries)
+      if (e.target === undefined) m.set(this.keys.sent(e.notification.id), 'dead', 'EX', SENT_TTL_SEC);
+    await m.exec();
+  }
+
+  /**
+   * Counts one send in each window (fixed windows in Redis) and returns the end of the first
+   * window that is full, or undefined when every window has room.
+   */
+  async overLimit(scope: string, windows: readonly RateWindow[], now: number): Promise<number | undefined> {
+    if (windows.length === 0) return undefined;
+    const m = this.redis.multi();
+    const starts = windows.map((w) => now - (now % w.per));
+    windows.forEach((w, i) => {
+      const key = this.keys.rateWindow(`${scope}:${w.per}`, starts[i] as number);
+      m.incr(key).pexpire(key, w.per * 2);
+    });
+    const res = (await m.exec()) ?? [];
+    let end: number | undefined;
+    windows.forEach((w, i) => {
+      const count = Number(res[i * 2]?.[1] ?? 0);
+      if (count > w.max) end = Math.max(end ?? 0, (starts[i] as number) + w.per);
+    });
+    return end;
+  }
+
+  /** Holds a notification back for the next summary of its receiver (and target). */
+  async hold(n: Notification): Promise<void> {
+    await this.redis.rpush(this.keys.overflow(n.receiver, n.target), JSON.stringify(n));
+  }
+
+  /** What a rate limit held back for this receiver and target, oldest first. */
+  async held(receiver: string, target: string | undefined): Promise<Notification[]> {
+    const raw = await this.redis.lrange(this.keys.overflow(receiver, target), 0, -1);
+    return raw.map((r) => JSON.parse(r) as Notification);
+  }
+
+  /** Forgets the first `count` held notifications once a summary told them. */
+  async release(receiver: string, target: string | undefined, count: number): Promise<void> {
+    await this.redis.ltrim(this.keys.overflow(receiver, target), count, -1);
+  }
+}

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The certificate the local HTTPS and SMTP servers of the tests present. `global-setup.ts` makes
+ * it once per run (for `localhost` and `127.0.0.1`) and points NODE_EXTRA_CA_CERTS at it before
+ * the test processes start, so every client in them (pdjs, nodemailer, child `klaxon` processes)
+ * trusts it the way a real deployment trusts a real CA, without any test-only option in our code.
+ */
+export function testTls(): { key: string; cert: string } {
+  const dir = process.env.KLAXON_TEST_TLS_DIR;
+  if (!dir) throw new Error('KLAXON_TEST_TLS_DIR is not set: run the tests through vitest (global-setup.ts)');
+  return {
+    key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+  };
+}
