@@ -20,7 +20,7 @@ export interface Alert {
   unit?: Unit;
   /** First time the condition was seen in this episode (ms). */
   startsAt: number;
-  /** When it started firing (ms), if it did. */
+  /** When it started firing (ms, the input's time), if it did. */
   firingAt?: number;
   lastSeenAt: number;
   endsAt?: number;

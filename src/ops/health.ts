@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../ingest/context.js';
 import type { Keys } from '../state/keys.js';
+import type { DeadLetter } from '../worker/delivery-store.js';
 import type { KlaxonMetrics } from './metrics.js';
 
 interface HealthDeps {
@@ -82,15 +83,11 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
       deadLetters: {
         count: deadCount,
         latest: dead.map((d) => {
-          const x = JSON.parse(d) as {
-            at: number;
-            receiver: string;
-            reason: string;
-            notification: { id: string };
-          };
+          const x = JSON.parse(d) as DeadLetter;
           return {
             at: new Date(x.at).toISOString(),
             receiver: x.receiver,
+            ...(x.target === undefined ? {} : { target: x.target }),
             reason: x.reason,
             notification: x.notification.id,
           };

@@ -101,7 +101,8 @@ export function applySignal(
       }
     : fresh(prev, sig, fp, now);
   alert.status = 'firing';
-  alert.firingAt = now;
+  // The input's own time, like startsAt and endsAt, so that how long it fired reads true.
+  alert.firingAt = sig.ts;
   alert.endsAt = undefined;
   alert.acknowledged = undefined;
   if (sig.origin === 'alertmanager') alert.amStartsAt = sig.startsAt;
@@ -225,12 +226,16 @@ function refresh(a: Alert, sig: AlertSignal, now: number): Alert {
   return next;
 }
 
-/** The value, and the threshold and unit it is judged by, as the latest signal gave them. */
+/**
+ * The value, and the threshold and unit it is judged by, as the latest signal gave them. A
+ * resolve keeps the threshold the alert fired at: that is the one a person compares with.
+ */
 function copyMeasure(alert: Alert, sig: AlertSignal): void {
   if (sig.value !== undefined) alert.value = sig.value;
+  if (sig.unit !== undefined) alert.unit = sig.unit;
+  if (sig.status === 'resolved') return;
   if (sig.threshold !== undefined) alert.threshold = sig.threshold;
   if (sig.op !== undefined) alert.op = sig.op;
-  if (sig.unit !== undefined) alert.unit = sig.unit;
 }
 
 function fresh(
