@@ -86,3 +86,32 @@ export function scrub(text: string, secrets: readonly (string | undefined)[]): s
   }
   return out;
 }
+
+/**
+ * Settles as `work` does, or rejects with `abortError()` as soon as `signal` aborts, whichever
+ * comes first. Libraries do not all stop when their signal aborts (or take none): this keeps the
+ * caller prompt whatever the library does. A late rejection of `work` is swallowed.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, abortError: () => Error): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(abortError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => undefined);
+      reject(abortError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SendError, type Channel, type SendOutcome } from '../channels/channel.js';
+import { raceAbort, SendError, type Channel, type SendOutcome } from '../channels/channel.js';
 import { describe } from '../channels/content.js';
 import { throttleOf } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
@@ -150,25 +150,12 @@ async function sendWithin(ctx: WorkerContext, n: Notification, now: number): Pro
   const signal = AbortSignal.timeout(ms);
   const previous = await ctx.store.messageRef(n);
   const content = describe(n, { publicUrl: ctx.deps.config.server.public_url });
-  let onAbort: (() => void) | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(
-        new SendError(`${ctx.channel.type} receiver "${ctx.receiver}": no answer within ${ms} ms`, {
-          retryable: true,
-          status: 'timeout',
-        }),
-      );
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([
-      ctx.channel.send({ notification: n, content, previous, signal, now }),
-      timedOut,
-    ]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
+  const timedOut = () =>
+    new SendError(`${ctx.channel.type} receiver "${ctx.receiver}": no answer within ${ms} ms`, {
+      retryable: true,
+      status: 'timeout',
+    });
+  return raceAbort(ctx.channel.send({ notification: n, content, previous, signal, now }), signal, timedOut);
 }
 
 async function onFailure(

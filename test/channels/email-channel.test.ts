@@ -1,4 +1,3 @@
-import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendError, type SendOutcome } from '../../src/channels/channel.js';
 import { classifySmtpError, smtpSecrets } from '../../src/channels/email/classify.js';
@@ -8,6 +7,7 @@ import { renderHtml } from '../../src/channels/email/render-html.js';
 import { emailReceiverSchema } from '../../src/channels/email/schema.js';
 import type { MessageRef, Notification } from '../../src/model/notification.js';
 import { FakeSmtp, type FakeSmtpOptions, type ParsedMail } from '../support/fakes/smtp.js';
+import { makeLocalhostCert } from '../support/tls.js';
 import { alertView, delivery, notification, T0, unicodeLongDescription } from './helpers.js';
 
 const USER = 'alerts-bot@example.com';
@@ -57,20 +57,7 @@ function header(m: ParsedMail, name: string): unknown {
 }
 
 beforeAll(async () => {
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    days: 1,
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  } as Parameters<typeof selfsigned.generate>[1]);
-  untrusted = { key: pems.private, cert: pems.cert };
+  untrusted = await makeLocalhostCert(1);
 });
 
 afterAll(async () => {

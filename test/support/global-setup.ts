@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import selfsigned from 'selfsigned';
+import { makeLocalhostCert } from './tls.js';
 
 /**
  * Runs once before the test processes start: fails the run early, with a clear message, when
@@ -24,21 +24,8 @@ export default async function setup(): Promise<() => void> {
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-test-tls-'));
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    days: 2,
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  } as Parameters<typeof selfsigned.generate>[1]);
-  writeFileSync(path.join(dir, 'key.pem'), pems.private);
+  const pems = await makeLocalhostCert();
+  writeFileSync(path.join(dir, 'key.pem'), pems.key);
   writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
   process.env.KLAXON_TEST_TLS_DIR = dir;
   process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'cert.pem');

@@ -1,5 +1,25 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import selfsigned from 'selfsigned';
+
+/** A new self-signed certificate for `localhost` and `127.0.0.1`, trusted by nobody yet. */
+export async function makeLocalhostCert(days = 2): Promise<{ key: string; cert: string }> {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    days,
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  } as Parameters<typeof selfsigned.generate>[1]);
+  return { key: pems.private, cert: pems.cert };
+}
 
 /**
  * The certificate the local HTTPS and SMTP servers of the tests present. `global-setup.ts` makes

@@ -10,7 +10,7 @@ import {
   type APIWebhook,
 } from 'discord.js';
 import type { MessageRef } from '../../model/notification.js';
-import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
+import { raceAbort, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { toSendError } from './discord-errors.js';
 import { renderEmbed } from './render-discord.js';
 
@@ -201,21 +201,9 @@ export class DiscordChannel implements Channel {
    * does, an abort rejects at once. Errors pass through unchanged (send looks at them).
    */
   #run<T>(request: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) return Promise.reject(new SendError(`${this.#where}: send aborted`, abortedOpts));
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new SendError(`${this.#where}: send aborted`, abortedOpts));
-      signal.addEventListener('abort', onAbort, { once: true });
-      request(signal).then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-    });
+    const aborted = () => new SendError(`${this.#where}: send aborted`, abortedOpts);
+    if (signal.aborted) return Promise.reject(aborted());
+    return raceAbort(request(signal), signal, aborted);
   }
 
   #error(err: unknown, signal: AbortSignal): SendError {

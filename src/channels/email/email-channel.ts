@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPSentMessageInfo } from 'nodemailer';
-import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
+import { raceAbort, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { parseMailbox, type Mailbox } from './address.js';
 import {
   classifySmtpError,
@@ -193,24 +193,9 @@ function refusals(info: SMTPSentMessageInfo): { target: string; reason: string }
   });
 }
 
-/**
- * Settles like `p`, or rejects with an AbortError as soon as `signal` aborts, whichever is first.
- * The library also watches the signal; this keeps the promise prompt whatever it does.
- */
+/** Settles like `p`, or rejects with an AbortError as soon as `signal` aborts, whichever is first. */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(Object.assign(new Error('aborted'), { name: 'AbortError', code: 'EABORT' }));
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return raceAbort(p, signal, () =>
+    Object.assign(new Error('aborted'), { name: 'AbortError', code: 'EABORT' }),
+  );
 }

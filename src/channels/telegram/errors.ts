@@ -1,5 +1,5 @@
 import { TelegramError } from 'telegraf';
-import { scrub, SendError } from '../channel.js';
+import { raceAbort, scrub, SendError } from '../channel.js';
 import { isRetryableStatus, MAX_RETRY_AFTER_MS } from '../http-classify.js';
 
 /**
@@ -125,22 +125,5 @@ export function abortError(): Error {
  * node-fetch, and this makes sure nothing (reading a body, a retry inside) outlives it.
  */
 export function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => undefined);
-    return Promise.reject(abortError());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return raceAbort(p, signal, abortError);
 }
