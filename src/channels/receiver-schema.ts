@@ -77,12 +77,22 @@ export function unknownKeysError(what: string, allowed: string[]) {
   };
 }
 
+/**
+ * Text that may come as a number: `${SMTP_PASSWORD}` holding only digits is made a number by the
+ * placeholder substitution (for ports and counts); a text field takes it back as text.
+ */
+export function asText<S extends z.ZodType>(schema: S) {
+  return z.preprocess((v) => (typeof v === 'number' ? String(v) : v), schema);
+}
+
 /** A required, non-empty secret (token, key, URL). Messages never quote the value. */
 export function secretSchema(what: string, hint: string) {
-  return z
-    .string({ error: `${what} is required: ${hint}` })
-    .trim()
-    .min(1, `${what} must not be empty: ${hint}`);
+  return asText(
+    z
+      .string({ error: `${what} is required: ${hint}` })
+      .trim()
+      .min(1, `${what} must not be empty: ${hint}`),
+  );
 }
 
 export function isHttpUrl(s: string): boolean {

@@ -39,7 +39,7 @@ export function renderBody(c: MessageContent): string {
 
 /**
  * A single line (no line breaks of any kind) for logs and terminals:
- * `<time> [CRITICAL] title | description, cut | Value: … | … | fingerprint …`.
+ * `<time> [CRITICAL] title | notes | description, cut | Value: … | … | fingerprint …`.
  */
 export function renderLine(c: MessageContent, createdAt: number): string {
   const parts = [`${isoTime(createdAt)} ${c.subject}`];
@@ -48,6 +48,7 @@ export function renderLine(c: MessageContent, createdAt: number): string {
     if (c.more > 0) names.push(`${c.more} more`);
     parts.push(names.join('; '));
   } else {
+    if (c.notes.length > 0) parts.push(c.notes.join(' '));
     if (c.description !== undefined) parts.push(truncate(oneLine(c.description), LINE_DESCRIPTION_MAX));
     for (const f of c.facts) parts.push(`${f.label}: ${f.value}`);
     if (c.labels.length > 0) parts.push(`labels: ${c.labels.map(([k, v]) => `${k}=${v}`).join(', ')}`);

@@ -231,7 +231,9 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string. A string that is only a placeholder
- * and whose value looks like a number or boolean becomes one (`port: ${PORT:-8080}`).
+ * and whose value is a number (that reads back unchanged) or a boolean becomes one
+ * (`port: ${PORT:-8080}`); fields that want text take such a number back as text (a password
+ * of digits: see `asText` in channels/receiver-schema.ts).
  */
 function substitute(
   v: unknown,
@@ -252,7 +254,8 @@ function substitute(
       return '';
     });
     if (whole && out !== v) {
-      if (/^-?\d+(\.\d+)?$/.test(out)) return Number(out);
+      // Only a number that reads back the same (a port, a count): a 19-digit id stays text.
+      if (/^-?\d+(\.\d+)?$/.test(out) && String(Number(out)) === out) return Number(out);
       if (out === 'true' || out === 'false') return out === 'true';
     }
     return out;

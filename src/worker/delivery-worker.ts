@@ -86,23 +86,30 @@ async function deliverOne(ctx: WorkerContext, job: Job<Notification>, token?: st
     if (!summary) return { empty: true };
     ({ n, heldCount } = summary);
   }
-  if (await store.finished(n.id)) return { duplicate: true };
+  if (await store.finished(n.id)) {
+    // Sent before a crash: a summary still owes the trim of what it told.
+    if (heldCount > 0) await store.release(receiver, n.target, heldCount);
+    return { duplicate: true };
+  }
 
+  // Rate windows are about the pace of real sends, so they follow the wall clock (as BullMQ's
+  // delays do), not the decision clock.
+  const wall = Date.now();
   if (job.name !== SUMMARY_JOB && mayFold(n) && (job.attemptsStarted ?? 1) <= 1) {
-    const windowEnd = await overRateLimit(ctx, n, now);
+    const windowEnd = await overRateLimit(ctx, n, wall);
     if (windowEnd !== undefined) {
-      await holdForSummary(ctx, n, windowEnd, now);
+      await holdForSummary(ctx, n, windowEnd, wall);
       return { held: true };
     }
   }
   if (n.after && (await waitingFor(ctx, n.after))) return delay(job, token, ORDER_RECHECK_MS);
   const cfg = deps.config.receivers[receiver];
   const throttled = cfg
-    ? await store.overLimit(`throttle:${receiver}:${n.target ?? '-'}`, throttleOf(cfg, n.target), now)
+    ? await store.overLimit(`throttle:${receiver}:${n.target ?? '-'}`, throttleOf(cfg, n.target), wall)
     : undefined;
   if (throttled !== undefined) {
     deps.metrics?.notifications.inc({ receiver, result: 'throttled' });
-    return delay(job, token, Math.max(1, throttled - now));
+    return delay(job, token, Math.max(1, throttled - wall));
   }
 
   const started = performance.now();
@@ -209,7 +216,7 @@ async function onFailure(
 
 /** Parks the job until `ms` from now without spending an attempt. */
 async function delay(job: Job<Notification>, token: string | undefined, ms: number): Promise<never> {
-  if (!token) throw new SendError('cannot delay a job without its lock token', { retryable: true });
+  if (!token) throw new Error('cannot delay a job without its lock token');
   await job.moveToDelayed(Date.now() + ms, token);
   throw new DelayedError();
 }

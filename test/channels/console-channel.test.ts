@@ -42,7 +42,7 @@ describe('ConsoleChannel', () => {
         ' | alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1',
     );
     expect(lines[1]).toBe(
-      '2026-01-15T09:32:00.000Z [RESOLVED] DrawdownHigh | multi line text | Value at resolve: 6.2' +
+      '2026-01-15T09:32:00.000Z [RESOLVED] DrawdownHigh | Resolved after 1m 30s (was CRITICAL). | multi line text | Value at resolve: 6.2' +
         ' | Severity: critical | Source: bot-eu-1 | Symbol: BTCUSDT | Lasted: 1m 30s' +
         ' | Resolved at: 2026-01-15T09:31:30.000Z | Occurrences: 3' +
         ' | alert DrawdownHigh · fingerprint fp-0123456789abcdef · notification n-1',

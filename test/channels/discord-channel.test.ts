@@ -368,7 +368,7 @@ describe('DiscordChannel: failures', () => {
     expect(e.retryAfterMs).toBe(1500);
     expect(e.status).toBe(429);
     expect(e.message).toBe(
-      'discord receiver "ops": rate limited by Discord (user limit), retry after 1500 ms',
+      `discord receiver "ops": rate limited (Discord's user limit), retry after 1500 ms`,
     );
     expect(fake.requests).toHaveLength(1);
   });
@@ -377,7 +377,7 @@ describe('DiscordChannel: failures', () => {
     fake.script(discordAnswers.rateLimited(2, { global: true }), { route: 'execute' });
     const e = await failure(channel().send(delivery(notification())));
     expect(e.retryAfterMs).toBe(2000);
-    expect(e.message).toContain('(global limit)');
+    expect(e.message).toContain("(Discord's global limit)");
   });
 
   it('429 without Retry-After falls back to when the bucket resets', async () => {

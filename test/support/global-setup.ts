@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { makeLocalhostCert } from './tls.js';
+import { writeLocalhostCert } from './tls.js';
 
 /**
  * Runs once before the test processes start: fails the run early, with a clear message, when
@@ -24,10 +24,8 @@ export default async function setup(): Promise<() => void> {
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-test-tls-'));
-  const pems = await makeLocalhostCert();
-  writeFileSync(path.join(dir, 'key.pem'), pems.key);
-  writeFileSync(path.join(dir, 'cert.pem'), pems.cert);
+  const cert = await writeLocalhostCert(dir);
   process.env.KLAXON_TEST_TLS_DIR = dir;
-  process.env.NODE_EXTRA_CA_CERTS = path.join(dir, 'cert.pem');
+  process.env.NODE_EXTRA_CA_CERTS = cert;
   return () => rmSync(dir, { recursive: true, force: true });
 }

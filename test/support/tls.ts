@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
 
@@ -19,6 +19,17 @@ export async function makeLocalhostCert(days = 2): Promise<{ key: string; cert: 
     ],
   } as Parameters<typeof selfsigned.generate>[1]);
   return { key: pems.private, cert: pems.cert };
+}
+
+/**
+ * Makes a certificate and writes `key.pem` and `cert.pem` into `dir`: what KLAXON_TEST_TLS_DIR
+ * and NODE_EXTRA_CA_CERTS (the `cert.pem`) point at. Returns the path of `cert.pem`.
+ */
+export async function writeLocalhostCert(dir: string): Promise<string> {
+  const { key, cert } = await makeLocalhostCert();
+  writeFileSync(path.join(dir, 'key.pem'), key);
+  writeFileSync(path.join(dir, 'cert.pem'), cert);
+  return path.join(dir, 'cert.pem');
 }
 
 /**

@@ -77,6 +77,29 @@ describe('configuration', () => {
     );
   });
 
+  it('a placeholder holding digits stays text where text is wanted, and a long id keeps every digit', () => {
+    const file = yaml(
+      [
+        'receivers:',
+        '  mail: {type: email, to: [a@example.test], from: k@example.test,',
+        '         smtp: {host: smtp.example.test, port: "${SMTP_PORT}", user: "${SMTP_USER}", pass: "${SMTP_PASS}"}}',
+        '  team: {type: discord, webhook_url: "https://discord.com/api/webhooks/1100000000000000001/${HOOK_TOKEN}",',
+        '         thread_id: "${THREAD}"}',
+        'routes: {receivers: [mail]}',
+      ].join('\n'),
+    );
+    const env = {
+      SMTP_PORT: '2525',
+      SMTP_USER: '4242',
+      SMTP_PASS: '123456',
+      HOOK_TOKEN: 'T'.repeat(68),
+      THREAD: '1234567890123456789',
+    };
+    const { receivers } = loadConfig(file, env).config;
+    expect(receivers.mail).toMatchObject({ smtp: { port: 2525, user: '4242', pass: '123456' } });
+    expect(receivers.team).toMatchObject({ thread_id: '1234567890123456789' });
+  });
+
   it('klaxon check-config prints every problem and exits 2', () => {
     const file = yaml(
       'rules:\n  - {name: lat, kind: threshold, metric: m, bands: {warning: high}}\nqueue: {shards: 0}\n',

@@ -39,9 +39,11 @@ export function toSendError(err: unknown, ctx: ErrorContext): SendError {
     // without one, or the client held the request back itself, `timeToReset` says when the bucket refills.
     const wait = err.retryAfter > 0 ? err.retryAfter : err.timeToReset;
     const retryAfterMs = Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : undefined;
+    // Discord's limit, whether Discord answered 429 or discord.js held the request back to keep
+    // to it (50 requests a second in all; each webhook's bucket as Discord last reported it).
     const scope = err.global ? 'global' : err.scope;
     return new SendError(
-      `${where}: rate limited by Discord (${scope} limit)` +
+      `${where}: rate limited (Discord's ${scope} limit)` +
         (retryAfterMs !== undefined ? `, retry after ${retryAfterMs} ms` : ''),
       { retryable: true, retryAfterMs, status: 429 },
     );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { receiverObject, secretSchema, unknownKeysError } from '../receiver-schema.js';
+import { asText, receiverObject, secretSchema, unknownKeysError } from '../receiver-schema.js';
 import { ADDRESS_MAX, isEmailAddress, parseMailbox } from './address.js';
 
 /** More recipients than this is a mailing list: use one, and give Klaxon its address. */
@@ -63,11 +63,12 @@ const smtpSchema = z
       secure: z.boolean({ error: 'smtp.secure must be true or false' }).default(false),
       /** With `secure: false`: fail unless the server upgrades the connection with STARTTLS. */
       require_tls: z.boolean({ error: 'smtp.require_tls must be true or false' }).default(true),
-      user: z
-        .string({ error: 'smtp.user must be a string (the SMTP login)' })
-        .trim()
-        .min(1, 'smtp.user must not be empty: remove it to send without logging in')
-        .optional(),
+      user: asText(
+        z
+          .string({ error: 'smtp.user must be a string (the SMTP login)' })
+          .trim()
+          .min(1, 'smtp.user must not be empty: remove it to send without logging in'),
+      ).optional(),
       pass: secretSchema('smtp.pass', "the SMTP password, e.g. '${SMTP_PASSWORD}'").optional(),
       /** Keep connections open and reuse them (one pool per receiver). */
       pool: z.boolean({ error: 'smtp.pool must be true or false' }).default(true),
