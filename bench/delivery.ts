@@ -44,6 +44,7 @@ import { FakeSmtp } from '../test/support/fakes/smtp.js';
 import { FakeTelegram } from '../test/support/fakes/telegram.js';
 import { Recorder } from '../test/support/recorder.js';
 import type { ChildStats, FromChild, ToChild } from './delivery-child.js';
+import { countKeys, deleteKeys, int, machineLine, mb, num, pct, redisUsage, sleep } from './common.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,15 +83,6 @@ if (args.help) {
   process.exit(0);
 }
 
-function num(name: string, raw: string | undefined, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number from ${min} to ${max}, got ${String(raw)}`);
-    process.exit(2);
-  }
-  return n;
-}
-
 const COUNT = Math.round(num('count', args.count, 1, 1_000_000));
 const BATCH = Math.round(num('batch', args.batch, 1, 5000));
 const IN_FLIGHT = Math.round(num('in-flight', args['in-flight'], 1, 256));
@@ -123,44 +115,7 @@ const SOURCES = 20;
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const mb = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(0)} MB` : 'n/a');
-const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : 'n/a');
 const msFmt = (n: number) => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms` : 'n/a');
-
-/** Redis CPU seconds and commands processed so far (the whole server: others' too, if shared). */
-async function redisUsage(redis: Redis): Promise<{ cpu: number; commands: number }> {
-  const info = await redis.info();
-  const f = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return { cpu: f('used_cpu_user') + f('used_cpu_sys'), commands: f('total_commands_processed') };
-}
-
-/** How many keys are under our prefix. */
-async function countKeys(redis: Redis): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  for (let round = 0; round < 100_000; round++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    n += keys.length;
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  return n;
-}
-
-/** Deletes every key under our prefix (never anything else). */
-async function deleteKeys(redis: Redis): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  for (let round = 0; round < 100_000; round++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  return deleted;
-}
 
 /** The alert numbers (see `alertsBatch`) that texts name, counted once each. */
 function distinctAlerts(texts: Iterable<string>): number {
@@ -579,7 +534,7 @@ async function runChannel(
       ?.close()
       .catch((err: unknown) => report.problems.push(`closing the fake failed: ${String(err)}`));
     try {
-      await deleteKeys(redis);
+      await deleteKeys(redis, PREFIX);
     } catch (err) {
       report.problems.push(`could not delete the Redis keys under ${PREFIX}:*: ${String(err)}`);
     }
@@ -646,12 +601,7 @@ async function main(): Promise<number> {
       NODE_EXTRA_CA_CERTS: path.join(tmp, 'cert.pem'),
     };
 
-    const redisVersion = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? '?';
-    const cpus = os.cpus();
-    const machine =
-      `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
-      `${Math.round(os.totalmem() / 2 ** 30)} GB RAM, ${os.platform()} ${os.arch()}, ` +
-      `Node ${process.version}, Redis ${redisVersion}`;
+    const machine = await machineLine(redis);
     console.log('# Klaxon delivery benchmark');
     console.log(machine);
     console.log(
@@ -674,8 +624,8 @@ async function main(): Promise<number> {
     currentChild?.kill();
     try {
       if (redis.status !== 'ready') await redis.connect().catch(() => undefined);
-      await deleteKeys(redis);
-      const left = await countKeys(redis);
+      await deleteKeys(redis, PREFIX);
+      const left = await countKeys(redis, PREFIX);
       console.log(`\nCleaned up: Redis keys under ${PREFIX}:* (${left} left), ${tmp}`);
       if (left > 0) code = 1;
     } catch (err) {

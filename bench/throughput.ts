@@ -27,6 +27,7 @@ import { validateConfig } from '../src/config/load.js';
 import { KlaxonMetrics } from '../src/ops/metrics.js';
 import { silentLogger } from '../src/ops/logger.js';
 import { METRICS_PER_SNAPSHOT, type LoadOptions, type LoadResult } from './throughput-load.js';
+import { deleteKeys, int, machineLine, mb, num, pct, sleep } from './common.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,15 +57,6 @@ if (args.help) {
   process.exit(0);
 }
 
-function num(name: string, raw: string | undefined, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number from ${min} to ${max}, got ${String(raw)}`);
-    process.exit(2);
-  }
-  return n;
-}
-
 const SECONDS = num('seconds', args.seconds, 1, 3600);
 const RATE = num('rate', args.rate, 1, 10_000_000);
 const CONCURRENCY = Math.round(num('concurrency', args.concurrency, 1, 1024));
@@ -86,11 +78,7 @@ const TOKEN = `bench-${process.pid}-${Math.random().toString(36).slice(2)}-token
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : 'n/a');
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const pct = (n: number) => `${(n * 100).toFixed(0)}%`;
 const passFail = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 function percentile(sorted: number[], p: number): number {
@@ -327,18 +315,6 @@ async function paced(url: string, redis: Redis): Promise<PacedReport> {
 // ---------------------------------------------------------------------------------------------
 // Clean-up: every key under our prefix
 
-async function deleteKeys(redis: Redis): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  for (let round = 0; round < 100_000; round++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  return deleted;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -457,12 +433,7 @@ async function main(): Promise<number> {
   let code = 0;
   try {
     await redis.connect();
-    const redisVersion = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? '?';
-    const cpus = os.cpus();
-    const machine =
-      `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
-      `${Math.round(os.totalmem() / 2 ** 30)} GB RAM, ${os.platform()} ${os.arch()}, ` +
-      `Node ${process.version}, Redis ${redisVersion}`;
+    const machine = await machineLine(redis);
 
     const { config, warnings } = validateConfig(
       {
@@ -548,7 +519,7 @@ async function main(): Promise<number> {
     if (app) await app.stop().catch((err: unknown) => console.error('app.stop failed:', err));
     try {
       if (redis.status !== 'ready') await redis.connect().catch(() => undefined);
-      const n = await deleteKeys(redis);
+      const n = await deleteKeys(redis, PREFIX);
       console.log(`\nCleaned up: ${n} Redis keys under ${PREFIX}:*, ${tmp}`);
     } catch (err) {
       console.error(`could not delete the Redis keys under ${PREFIX}:*:`, err);

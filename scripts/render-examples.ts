@@ -33,60 +33,15 @@ import {
   SEVERITY_MARKERS,
   TEST_MARKER,
 } from '../src/channels/telegram/render.js';
-import type { AlertView } from '../src/model/alert.js';
 import type { MessageRef, Notification } from '../src/model/notification.js';
+import { launchChromium } from '../test/support/browser.js';
+import { firing, FROM, PUBLIC_URL, resolved, TO } from './example-alert.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'docs', 'img');
 
-// The same alert, times, ids and addresses as scripts/screenshot-email.ts.
-const STARTED = Date.UTC(2026, 2, 12, 13, 42, 0);
-const RESOLVED = STARTED + 47 * 60_000;
-const PUBLIC_URL = 'https://klaxon.example.com';
-const FROM = { name: 'Klaxon', address: 'klaxon@example.com' };
-const TO = ['oncall@example.com'];
 /** Stands in for the PagerDuty integration key, which is a secret. */
 const ROUTING_KEY_PLACEHOLDER = '<routing_key: 32-character Integration Key>';
-
-const alert: AlertView = {
-  fingerprint: '3f2a9c1d7b6e4f08',
-  name: 'DailyLossLimit',
-  status: 'firing',
-  severity: 'critical',
-  labels: { source: 'grid-1', env: 'prod', exchange: 'binance', strategy: 'grid' },
-  annotations: {
-    summary: 'daily loss 104% of limit on grid-1: -$520.00 of -$500.00',
-    description:
-      'Realised plus unrealised PnL since 00:00 UTC is -$520.00, past the daily loss limit of -$500.00.\n' +
-      'The bot has stopped opening positions; open orders stay on the book.',
-    runbook_url: 'https://runbooks.example.com/trading/daily-loss',
-  },
-  links: [{ href: 'https://grafana.example.com/d/pnl?var-bot=grid-1', text: 'PnL dashboard' }],
-  value: -520,
-  threshold: -500,
-  op: '<=',
-  unit: 'money',
-  startsAt: STARTED,
-  firingAt: STARTED,
-  occurrences: 4,
-};
-
-const firing: Notification = {
-  id: 'n-3f2a9c1d-1',
-  receiver: 'ops-email',
-  kind: 'firing',
-  alerts: [alert],
-  thread: alert.fingerprint,
-  createdAt: STARTED + 2 * 60_000,
-};
-
-const resolved: Notification = {
-  ...firing,
-  id: 'n-3f2a9c1d-2',
-  kind: 'resolved',
-  alerts: [{ ...alert, status: 'resolved', value: -430, endsAt: RESOLVED }],
-  createdAt: RESOLVED,
-};
 
 /** A delivery as the worker hands it to a channel: content decided once, with the server's public_url. */
 function delivery(n: Notification, previous?: MessageRef): Delivery {
@@ -314,21 +269,8 @@ ${footer ? `<div class="footer">${footer}</div>` : ''}
 }
 
 async function screenshots(first: Rendered, second: Rendered): Promise<void> {
-  const { chromium } = await import('playwright-core');
   mkdirSync(OUT, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 580, height: 200 }, deviceScaleFactor: 1 });
     // The mocks fetch nothing: a request would mean a link or an image slipped in.

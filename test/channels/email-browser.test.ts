@@ -1,9 +1,10 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmailChannel } from '../../src/channels/email/email-channel.js';
 import { emailReceiverSchema } from '../../src/channels/email/schema.js';
 import type { Delivery } from '../../src/channels/channel.js';
 import type { MessageRef } from '../../src/model/notification.js';
+import { launchChromium } from '../support/browser.js';
 import { FakeSmtp } from '../support/fakes/smtp.js';
 import { delivery, notification, T0 } from './helpers.js';
 
@@ -29,19 +30,7 @@ let smtp: FakeSmtp;
 let channel: EmailChannel;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   smtp = await new FakeSmtp().start();
   channel = new EmailChannel(
     'ops',
