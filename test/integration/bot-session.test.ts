@@ -121,7 +121,11 @@ describe('a trading bot session under the trading preset', () => {
 
   it('a stop-loss hit is told every time, never deduplicated', async () => {
     for (let i = 0; i < 4; i++)
-      await event('sl', s(7000 + i), 'position_stop_loss_hit', { symbol: 'BTC-USD', data: { loss: 10 } });
+      await event('sl', s(7000 + i), 'position_stop_loss_hit', { symbol: 'BTC-USD', data: { loss: -87.5 } });
     expect(kinds('stop_loss_hit')).toEqual(Array(4).fill('firing:critical'));
+    // The loss, in money, as the preset's template writes it.
+    expect(k.recorder.of('stop_loss_hit')[0]?.alerts[0]?.annotations.title).toBe(
+      'stop-loss hit on sl BTC-USD: -$87.50',
+    );
   });
 });
