@@ -6,8 +6,10 @@ export type { Logger };
  * JSON logs on stdout. Anything that may hold a credential is redacted by path; channels and
  * config errors are written so that they never put a secret into a message in the first place.
  */
-export function createLogger(opts: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  opts: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {},
+): Logger {
+  const options = {
     name: opts.name ?? 'klaxon',
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: {
@@ -23,7 +25,8 @@ export function createLogger(opts: { level?: string; name?: string } = {}): Logg
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** A logger that writes nothing, for tests and the CLI's quiet commands. */
