@@ -33,6 +33,11 @@ export interface AppOptions {
   channelDeps?: ChannelDeps;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
+  /**
+   * On `stop()`, how long running jobs (and HTTP requests) get to finish before the workers are
+   * forced to close, ms. Default 25 s (`klaxon serve --shutdown-grace`).
+   */
+  shutdownGrace?: number;
   /** Called when a batch has been evaluated and its deliveries enqueued (benchmarks, tests). */
   onEvaluated?: (info: { receivedAt: number; finishedAt: number; samples: number; events: number }) => void;
 }
@@ -52,6 +57,7 @@ export class App {
   private readonly connections: Redis[] = [];
   private readonly workers: Worker[] = [];
   private readonly channels = new Map<string, Channel>();
+  private stopping?: Promise<void>;
   private apiQueues?: Queues;
   private workQueues?: Queues;
   private alertApi?: RedisAlertApi;
@@ -224,18 +230,96 @@ export class App {
     await queues.enqueueTicks(now, Math.floor(now / this.opts.config.queue.sweep_every));
   }
 
-  /** Stops taking work, lets running jobs finish (25 s at most), then closes every connection. */
-  async stop(): Promise<void> {
-    await this.server?.close();
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-    await Promise.all(
-      this.workers.map((w) =>
-        Promise.race([w.close(), sleep(25_000).then(() => w.close(true))]).catch(() => undefined),
-      ),
+  /**
+   * Stops taking work, lets running jobs and requests finish (`shutdownGrace`, 25 s), then
+   * forces the workers and closes every connection. Bounded whatever Redis does: it returns
+   * within the grace plus a few seconds even when Redis is down or comes back meanwhile (a job
+   * cut short stays locked in Redis and another worker takes it over after `queue.lock_duration`).
+   * Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const grace = this.opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE;
+    const deadline = Date.now() + grace;
+    const left = () => Math.max(0, deadline - Date.now());
+
+    // The HTTP server stops listening at once; requests in flight get the grace, then their
+    // connections are cut. The workers stop taking jobs meanwhile, and running ones may finish.
+    const server = this.server;
+    const http = server
+      ? settlesWithin(server.close(), grace).then((closed) => {
+          if (!closed) server.server.closeAllConnections();
+        })
+      : Promise.resolve();
+    const workers = Promise.allSettled(this.workers.map((w) => w.close()));
+    const [, finished] = await Promise.all([http, settlesWithin(workers, left())]);
+    if (!finished) {
+      // Jobs still running, or BullMQ waiting on a Redis that is away (its graceful close waits
+      // for the blocking connection to end, which never happens while Redis is unreachable, nor
+      // after it returns). Cut the connections: commands pending on them fail, the jobs stay
+      // locked in Redis and are taken over by another worker once their lock expires.
+      this.logger.warn(
+        { graceMs: grace },
+        'workers did not stop within the shutdown grace: forcing them; a job cut short runs again on another worker after queue.lock_duration',
+      );
+      for (const r of this.connections) r.disconnect();
+      for (const w of this.workers) stopTimers(w);
+      await settlesWithin(workers, FORCE_WAIT);
+    }
+    await settlesWithin(
+      Promise.allSettled([this.apiQueues?.close(), this.workQueues?.close()]),
+      Math.max(left(), FORCE_WAIT),
     );
-    await this.apiQueues?.close();
-    await this.workQueues?.close();
-    for (const c of this.channels.values()) await c.close?.().catch(() => undefined);
+    await settlesWithin(
+      Promise.allSettled([...this.channels.values()].map((c) => c.close?.())),
+      Math.max(left(), FORCE_WAIT),
+    );
     for (const r of this.connections) r.disconnect();
+  }
+}
+
+/** Running jobs get this long to finish on `stop()` before the workers are forced (ms). */
+export const DEFAULT_SHUTDOWN_GRACE = 25_000;
+
+/** After the grace, how long each forced step may still take (ms). */
+const FORCE_WAIT = 1000;
+
+/**
+ * A worker whose graceful close hangs (BullMQ #4656: it waits for its blocking connection to
+ * end, which a connection waiting to reconnect never does) keeps its stalled-job check, its lock
+ * renewal timer and that blocking connection: stop them, so that an App stopped in-process
+ * leaves nothing running (the CLI exits anyway). The lock manager and the backend are BullMQ's
+ * internals, reached defensively: should they be renamed, this only does less.
+ */
+function stopTimers(w: Worker): void {
+  void w.pause(true).catch(() => undefined);
+  const internals = w as unknown as {
+    lockManager?: { close?: () => Promise<void> };
+    backend?: { blockingConnection?: { close?: (force: boolean) => Promise<void> } };
+  };
+  void internals.lockManager?.close?.().catch(() => undefined);
+  void internals.backend?.blockingConnection?.close?.(true).catch(() => undefined);
+}
+
+/** Waits for `p` at most `ms`: true if it settled in time (resolved or rejected), false otherwise. */
+async function settlesWithin(p: PromiseLike<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -150,6 +150,15 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
         });
     }
   });
+  if (!config.server.auth) {
+    const am = config.server.alertmanager.auth === true ? '' : '; POST /v1/alertmanager is open too';
+    warnings.push(
+      'server.auth is false: authentication is off and every request is admin. A request without a ' +
+        'valid token is let through as "anonymous", which may push any source and use the admin API ' +
+        `(list and acknowledge alerts, create and delete silences)${am}. Use it only for a local trial, ` +
+        'never on an address others can reach: set server.auth to true (the default) and configure server.tokens',
+    );
+  }
   if (missingInPresets.size > 0) {
     const names = [...new Set([...missingInPresets.values()].flat())].sort();
     warnings.push(

@@ -1,47 +1,57 @@
 /**
  * Prometheus Alertmanager webhook (payload version 4) -> AlertSignals, one per entry of `alerts[]`.
  * Unknown fields are ignored (newer releases add `notification_reason`, for instance).
+ *
+ * Alerts get the limits of `POST /v1/alerts`, from the same schemas (src/model/inputs.ts):
+ * `labels.alertname` is an alert name, `labels` obey the label limits, a `source` label is a
+ * source, `annotations.summary` (the title) has the title's limit and every other annotation
+ * the message's.
  */
 import { z } from 'zod';
 import {
+  LIMITS,
+  alertNameSchema,
+  alertTitleSchema,
+  annotationsSchema,
   formatPath,
+  futureTsError,
   issuesToErrors,
+  labelsSchema,
   parseIsoTime,
+  sourceSchema,
   type FieldError,
+  type NormaliseContext,
   type NormaliseResult,
 } from '../model/inputs.js';
 import { parseSeverity, type Severity } from '../model/severity.js';
 import type { AlertSignal } from '../model/signal.js';
 
-const stringMap = (what: string) =>
-  z.record(
-    z
-      .string()
-      .min(1, { error: `${what} names must not be empty` })
-      .max(1024),
-    z.string({
-      error: (iss) => `${what} values must be strings, got ${iss.input === null ? 'null' : typeof iss.input}`,
-    }),
-    { error: `must be an object of ${what}s` },
-  );
+/** RFC 3339 with nanoseconds and an offset is 35 characters. */
+const MAX_TIME_LENGTH = 64;
 
-const amAlertSchema = z.object({
-  status: z.enum(['firing', 'resolved'], { error: 'must be "firing" or "resolved"' }),
-  labels: stringMap('label'),
-  annotations: stringMap('annotation').optional(),
-  startsAt: z.string({ error: 'must be an RFC 3339 string' }).optional(),
-  endsAt: z.string({ error: 'must be an RFC 3339 string' }).optional(),
-  generatorURL: z.string({ error: 'must be a string' }).optional(),
-  fingerprint: z.string({ error: 'must be a string' }).optional(),
-});
+const text = (max: number, what = 'a string') =>
+  z.string({ error: `must be ${what}` }).max(max, { error: `is longer than ${max} characters` });
+
+const amAlertSchema = z.object(
+  {
+    status: z.enum(['firing', 'resolved'], { error: 'must be "firing" or "resolved"' }),
+    labels: labelsSchema,
+    annotations: annotationsSchema.optional(),
+    startsAt: text(MAX_TIME_LENGTH, 'an RFC 3339 string').optional(),
+    endsAt: text(MAX_TIME_LENGTH, 'an RFC 3339 string').optional(),
+    generatorURL: text(LIMITS.message).optional(),
+    fingerprint: text(LIMITS.name).optional(),
+  },
+  { error: 'must be an object (one Alertmanager alert)' },
+);
 
 export const alertmanagerPayloadSchema = z.object(
   {
-    version: z.string({ error: 'must be a string' }).optional(),
-    status: z.string({ error: 'must be a string' }).optional(),
-    receiver: z.string({ error: 'must be a string' }).optional(),
-    groupKey: z.string({ error: 'must be a string' }).optional(),
-    externalURL: z.string({ error: 'must be a string' }).optional(),
+    version: text(LIMITS.name).optional(),
+    status: text(LIMITS.name).optional(),
+    receiver: text(LIMITS.title).optional(),
+    groupKey: text(LIMITS.message).optional(),
+    externalURL: text(LIMITS.message).optional(),
     truncatedAlerts: z.number({ error: 'must be a number' }).int().nonnegative().optional(),
     alerts: z
       .array(amAlertSchema, {
@@ -59,6 +69,8 @@ export interface AlertmanagerOptions {
   source: string;
   /** Receive time (ms): the time of alerts whose timestamps are missing or zero. */
   receivedAt: number;
+  /** Refuse `startsAt`/`endsAt` more than this many ms after `receivedAt` (`server.max_future_skew`). */
+  maxFutureSkew?: number;
 }
 
 export interface AlertmanagerResult {
@@ -70,8 +82,16 @@ export interface AlertmanagerResult {
   version?: string;
 }
 
-/** Alertmanager's "no time" (`0001-01-01T00:00:00Z`) and anything before 1970 count as absent. */
-function amTime(s: string | undefined, path: PropertyKey[], errors: FieldError[]): number | undefined {
+/**
+ * Alertmanager's "no time" (`0001-01-01T00:00:00Z`) and anything before 1970 count as absent.
+ * With `future`, a time too far ahead of the server's clock is refused.
+ */
+function amTime(
+  s: string | undefined,
+  path: PropertyKey[],
+  errors: FieldError[],
+  future?: NormaliseContext,
+): number | undefined {
   if (s === undefined || s === '') return undefined;
   const ms = parseIsoTime(s);
   if (ms === undefined) {
@@ -81,7 +101,54 @@ function amTime(s: string | undefined, path: PropertyKey[], errors: FieldError[]
     });
     return undefined;
   }
-  return ms <= 0 ? undefined : ms;
+  if (ms <= 0) return undefined;
+  const tooLate = future && futureTsError(ms, future);
+  if (tooLate) {
+    errors.push({ path: formatPath(path), message: tooLate });
+    return undefined;
+  }
+  return ms;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The fields of each alert with a stricter rule than the payload schema gives all their kind:
+ * `labels.alertname` (an alert name), `labels.source` (a source), `annotations.summary` (a
+ * title). Read from the raw body, so that they are reported along with the payload schema's
+ * errors, which they replace at the same path (theirs is the tighter rule). A field under an
+ * object the payload schema already faulted (`labels` is not an object, has too many entries) is
+ * not checked.
+ */
+function withAlertFieldErrors(body: unknown, schemaErrors: readonly FieldError[]): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isObject(body) || !Array.isArray(body.alerts)) return [...schemaErrors];
+  const faultedAbove = (path: string) =>
+    schemaErrors.some((e) => path.startsWith(e.path) && /^[.[]/.test(path.slice(e.path.length)));
+  const check = (schema: z.ZodType, value: unknown, at: PropertyKey[]) => {
+    if (faultedAbove(formatPath(at))) return;
+    const r = schema.safeParse(value);
+    if (!r.success) errors.push(...issuesToErrors(r.error.issues, at));
+  };
+  body.alerts.forEach((a: unknown, i) => {
+    if (!isObject(a)) return;
+    const at = ['alerts', i];
+    if (isObject(a.labels)) {
+      const name = a.labels.alertname;
+      const namePath = [...at, 'labels', 'alertname'];
+      if (name === undefined || (typeof name === 'string' && name.trim() === '')) {
+        if (!faultedAbove(formatPath(namePath)))
+          errors.push({ path: formatPath(namePath), message: 'is required' });
+      } else check(alertNameSchema, name, namePath);
+      const source = a.labels.source;
+      if (source !== undefined && source !== '') check(sourceSchema, source, [...at, 'labels', 'source']);
+    }
+    if (isObject(a.annotations) && a.annotations.summary !== undefined)
+      check(alertTitleSchema, a.annotations.summary, [...at, 'annotations', 'summary']);
+  });
+  const replaced = new Set(errors.map((e) => e.path));
+  return [...schemaErrors.filter((e) => !replaced.has(e.path)), ...errors];
 }
 
 function httpUrl(s: string | undefined): string | undefined {
@@ -100,28 +167,28 @@ export function parseAlertmanagerWebhook(
   opts: AlertmanagerOptions,
 ): NormaliseResult<AlertmanagerResult> {
   const parsed = alertmanagerPayloadSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues) };
+  const errors = withAlertFieldErrors(body, parsed.success ? [] : issuesToErrors(parsed.error.issues));
+  if (!parsed.success) return { ok: false, errors };
   const p = parsed.data;
-  const errors: FieldError[] = [];
   const truncated = p.truncatedAlerts ?? 0;
   const external = httpUrl(p.externalURL);
+  const future: NormaliseContext = { receivedAt: opts.receivedAt };
+  if (opts.maxFutureSkew !== undefined) future.maxFutureSkew = opts.maxFutureSkew;
 
   const signals = p.alerts.map((a, i): AlertSignal | undefined => {
     const at: PropertyKey[] = ['alerts', i];
     const name = a.labels.alertname;
-    if (name === undefined || name.trim() === '') {
-      errors.push({ path: formatPath([...at, 'labels', 'alertname']), message: 'is required' });
-      return undefined;
-    }
-    const startsAt = amTime(a.startsAt, [...at, 'startsAt'], errors);
-    const endsAt = amTime(a.endsAt, [...at, 'endsAt'], errors);
+    if (name === undefined || name.trim() === '') return undefined; // reported by withAlertFieldErrors
+    const startsAt = amTime(a.startsAt, [...at, 'startsAt'], errors, future);
+    // A firing alert's endsAt is not used (Alertmanager sends 0001-01-01 there).
+    const endsAt = amTime(a.endsAt, [...at, 'endsAt'], errors, a.status === 'resolved' ? future : undefined);
 
     const labels: Record<string, string> = { ...a.labels };
     if (labels.source === undefined || labels.source === '') labels.source = opts.source;
 
     const annotations: Record<string, string> = {};
     const { summary, description, ...rest } = a.annotations ?? {};
-    annotations.title = summary ?? name;
+    annotations.title = summary !== undefined && summary !== '' ? summary : name;
     if (description !== undefined) annotations.message = description;
     for (const [k, v] of Object.entries(rest)) if (k !== 'title' && k !== 'message') annotations[k] = v;
 

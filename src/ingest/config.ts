@@ -3,9 +3,10 @@
  * substituted from `${ENV}` placeholders by the config loader.
  */
 import { z } from 'zod';
-import { SOURCE_RE } from '../model/inputs.js';
+import { sourceSchema } from '../model/inputs.js';
 import { tryParseDuration } from '../model/duration.js';
 import { parseByteSize } from './byte-size.js';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH, MIN_JSON_DEPTH } from './json.js';
 
 const TOKEN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
 /** A source name where `*` matches any run of characters and `?` any one. */
@@ -68,7 +69,7 @@ export const tokenConfigSchema = z.strictObject({
 export const alertmanagerConfigSchema = z
   .strictObject({
     /** `source` label of Alertmanager alerts that carry none. */
-    source: z.string().max(128).regex(SOURCE_RE).default('alertmanager'),
+    source: sourceSchema.default('alertmanager'),
     username: z.string().min(1).optional(),
     password: secret('alertmanager.password').optional(),
     token: secret('alertmanager.token').optional(),
@@ -95,6 +96,16 @@ export const ingestConfigSchema = z.strictObject({
   body_limit: byteSize.default(1024 * 1024),
   /** Most items (snapshots, events, alerts) in one request. */
   max_batch: z.number().int().min(1).max(1_000_000).default(5000),
+  /**
+   * Deepest nesting of objects and arrays in a request body (the body itself is level 1). Checked
+   * before the body is parsed. Alertmanager payloads need 4 levels (body, alerts, alert, labels).
+   */
+  max_json_depth: z.number().int().min(MIN_JSON_DEPTH).max(MAX_JSON_DEPTH).default(DEFAULT_MAX_JSON_DEPTH),
+  /**
+   * How far ahead of the server's clock a timestamp (`ts`, Alertmanager `startsAt`/`endsAt`) may
+   * be, for clock differences. Later ones are refused; past ones are accepted (replays, backfills).
+   */
+  max_future_skew: duration('max_future_skew').default(5 * 60_000),
   /**
    * `false` turns authentication off (a local trial only): a request without a valid credential
    * is let through as `anonymous`, with every source and the admin routes. Valid tokens keep

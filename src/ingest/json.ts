@@ -1,12 +1,26 @@
 /**
- * JSON bodies. `JSON.parse` plus two things it does not do for us:
+ * JSON bodies. `JSON.parse` plus what it does not do for us:
+ * - Nesting is bounded (`server.max_json_depth`) before anything is parsed: a 10 KB body nested
+ *   5,000 levels deep would otherwise reach the queue, and fail there (a 503), or deeper still,
+ *   overflow the stack of whatever walks it.
  * - Python's `json.dumps` writes bare `NaN`, `Infinity` and `-Infinity` for non-finite floats,
  *   which is not JSON. When parsing fails we look for such tokens and name the fields that hold
  *   them, so the sender learns which value is wrong instead of reading "malformed JSON".
- * - `__proto__` keys are refused (they would change an object's prototype once copied).
+ * - `__proto__` keys are refused, however they are spelled (`"\u005f_proto__"` is the same key):
+ *   they would change an object's prototype once copied.
  */
 import { formatPath, type FieldError } from '../model/inputs.js';
 import { HttpError, invalidInput } from './errors.js';
+
+/** `server.max_json_depth`: default and bounds (the body itself is level 1). */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+export const MIN_JSON_DEPTH = 4;
+export const MAX_JSON_DEPTH = 256;
+
+export interface JsonBodyOptions {
+  /** Deepest nesting of objects and arrays allowed (default 32). */
+  maxDepth?: number;
+}
 
 const SENTINEL = '\u0000klaxon-non-finite:';
 
@@ -65,26 +79,109 @@ function findSentinels(value: unknown, path: PropertyKey[], out: FieldError[]): 
   }
 }
 
-function rejectProto(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new HttpError(400, 'invalid_json', 'the key "__proto__" is not allowed');
-  return value;
+/**
+ * Where `text` nests objects and arrays deeper than `max`, as the path of the first container
+ * too deep; undefined when it does not. A linear scan of the text that needs no valid JSON.
+ */
+function tooDeep(text: string, max: number): PropertyKey[] | undefined {
+  let opens = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 123 /* { */ || c === 91) /* [ */ && ++opens > max) break;
+  }
+  if (opens <= max) return undefined;
+
+  // Each open container and the key (object) or index (array) the scan is in.
+  const stack: { array: boolean; at: PropertyKey }[] = [];
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i += 2;
+        else if (d === 34) break;
+        else i++;
+      }
+      const top = stack[stack.length - 1];
+      if (expectKey && top && !top.array) {
+        const raw = text.slice(start, i + 1);
+        try {
+          top.at = JSON.parse(raw) as string;
+        } catch {
+          top.at = raw.slice(1, -1);
+        }
+        expectKey = false;
+      }
+    } else if (c === 123 || c === 91) {
+      if (stack.length >= max) return stack.map((f) => f.at);
+      stack.push({ array: c === 91, at: c === 91 ? 0 : '' });
+      expectKey = c === 123;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.array) top.at = (top.at as number) + 1;
+      else expectKey = true;
+    } else if (c === 58 /* : */) {
+      expectKey = false;
+    }
+  }
+  return undefined;
+}
+
+/** The path of a `__proto__` own key in `value`, depth first; undefined when there is none. */
+function findProtoKey(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findProtoKey(value[i], [...path, i]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+    for (const [k, v] of Object.entries(value)) {
+      const found = findProtoKey(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function refuseProtoKey(text: string, value: unknown): void {
+  // A key can only be `__proto__` if the text says so, literally or with \u escapes.
+  if (!text.includes('__proto__') && !text.includes('\\u')) return;
+  const found = findProtoKey(value, []);
+  if (!found) return;
+  const path = formatPath(found);
+  const message = 'the key "__proto__" is not allowed (it would replace the object\'s prototype)';
+  throw invalidInput(`${path}: ${message}`, [{ path, message }]);
 }
 
 /** Parses a JSON request body; throws an HttpError (400) naming what is wrong. */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, opts: JsonBodyOptions = {}): unknown {
   if (text.trim() === '')
     throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON document');
-  const reviver = text.includes('"__proto__"') ? rejectProto : undefined;
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  const deep = tooDeep(text, maxDepth);
+  if (deep) {
+    const path = formatPath(deep);
+    const message = `is nested deeper than the limit of ${maxDepth} levels of objects and arrays (server.max_json_depth)`;
+    throw invalidInput(`${path || '(body)'}: ${message}`, [{ path, message }]);
+  }
+  let value: unknown;
   try {
-    return JSON.parse(text, reviver);
+    value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof HttpError) throw err;
     const quoted = quoteNonFinite(text);
     if (quoted !== undefined) {
       let reparsed: unknown;
       let ok = false;
       try {
-        reparsed = JSON.parse(quoted, reviver);
+        reparsed = JSON.parse(quoted);
         ok = true;
       } catch {
         // still broken for another reason: fall through to the generic message
@@ -104,4 +201,6 @@ export function parseJsonBody(text: string): unknown {
     const detail = err instanceof Error ? err.message : String(err);
     throw new HttpError(400, 'invalid_json', `malformed JSON: ${detail}`);
   }
+  refuseProtoKey(text, value);
+  return value;
 }

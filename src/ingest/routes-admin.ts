@@ -6,6 +6,7 @@ import type { SilenceInput } from './alert-api.js';
 import { accessHooks, principalOf, type ServerContext } from './context.js';
 import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
+import { isRedisUnavailable } from '../state/redis-errors.js';
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -113,8 +114,47 @@ export function buildSilence(raw: unknown, now: number): SilenceInput {
   return { matchers: v.matchers, startsAt, endsAt, createdBy: v.createdBy, comment: v.comment };
 }
 
+/** The answer of an admin route while Redis is unreachable or too slow: as ingest's, a 503 to retry. */
+function redisUnavailable(
+  cause: unknown,
+  why = 'Redis is unavailable, so the request was not carried out',
+): HttpError {
+  const err = new HttpError(503, 'queue_unavailable', `${why}; send it again later`, undefined, {
+    'retry-after': '5',
+  });
+  err.cause = cause;
+  return err;
+}
+
+/**
+ * Runs one call to the alert store, bounded by `server.enqueue_timeout`. Redis being unreachable
+ * (the API's connection fails fast) or too slow gives 503 with Retry-After; any other error is
+ * left as it is (a 500: a Klaxon bug, logged with its stack).
+ */
+async function withRedis<T>(ctx: ServerContext, call: () => Promise<T>): Promise<T> {
+  const ms = ctx.deps.config.enqueue_timeout;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(redisUnavailable(undefined, `Redis did not answer within ${ms} ms (server.enqueue_timeout)`)),
+      ms,
+    );
+    timer.unref();
+  });
+  try {
+    return await Promise.race([call(), timeout]);
+  } catch (err) {
+    if (err instanceof HttpError || !isRedisUnavailable(err)) throw err;
+    throw redisUnavailable(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { deps } = ctx;
+  const alerts = deps.alerts;
   const admin = (route: string) => {
     const h = accessHooks(ctx, route, 'admin');
     return { onRequest: [h.onRequest], preParsing: [h.preParsing] };
@@ -122,14 +162,16 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
 
   app.get('/v1/alerts', admin('alerts_list'), async (req: FastifyRequest) => {
     const q = parseOrThrow(listQuerySchema, req.query ?? {});
-    const alerts = await deps.alerts.listAlerts(q.status === undefined ? {} : { status: q.status });
-    return { alerts };
+    const list = await withRedis(ctx, () =>
+      alerts.listAlerts(q.status === undefined ? {} : { status: q.status }),
+    );
+    return { alerts: list };
   });
 
   // The link notifications carry (with `server.public_url`).
   app.get('/v1/alerts/:fingerprint', admin('alerts_get'), async (req: FastifyRequest) => {
     const fingerprint = pathParam(req, 'fingerprint');
-    const alert = await deps.alerts.getAlert(fingerprint);
+    const alert = await withRedis(ctx, () => alerts.getAlert(fingerprint));
     if (!alert) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
     return { alert };
   });
@@ -142,26 +184,26 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
       at: deps.clock(),
       ...(body.comment ? { comment: body.comment } : {}),
     };
-    const alert = await deps.alerts.acknowledge(fingerprint, ack);
+    const alert = await withRedis(ctx, () => alerts.acknowledge(fingerprint, ack));
     if (!alert) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
     return { acknowledged: true, alert };
   });
 
   app.get('/v1/silences', admin('silences_list'), async () => ({
-    silences: await deps.alerts.listSilences(),
+    silences: await withRedis(ctx, () => alerts.listSilences()),
   }));
 
   app.post('/v1/silences', admin('silences_create'), async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.body === undefined || req.body === null)
       throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON silence');
     const input = buildSilence(req.body, deps.clock());
-    const silence = await deps.alerts.createSilence(input);
+    const silence = await withRedis(ctx, () => alerts.createSilence(input));
     return reply.code(201).send({ id: silence.id, silence });
   });
 
   app.delete('/v1/silences/:id', admin('silences_delete'), async (req: FastifyRequest) => {
     const id = pathParam(req, 'id');
-    if (!(await deps.alerts.deleteSilence(id)))
+    if (!(await withRedis(ctx, () => alerts.deleteSilence(id))))
       throw new HttpError(404, 'not_found', `no silence with id ${id}`);
     return { deleted: true, id };
   });

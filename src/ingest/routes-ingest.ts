@@ -54,7 +54,8 @@ function prepare(
   receivedAt: number,
   log: FastifyBaseLogger,
 ): Prepared {
-  const nctx = { receivedAt, defaultSource: ctx.auth.defaultSource(principal) };
+  const maxFutureSkew = ctx.deps.config.max_future_skew;
+  const nctx = { receivedAt, defaultSource: ctx.auth.defaultSource(principal), maxFutureSkew };
   const array = Array.isArray(body);
   const at = (i: number) => formatPath(array ? [i, 'source'] : ['source']);
   const empty: Prepared = { items: 0, snapshots: [], events: [], alerts: [], sources: [] };
@@ -88,7 +89,11 @@ function prepare(
     }
     case 'alertmanager': {
       const res = unwrap(
-        parseAlertmanagerWebhook(body, { source: ctx.deps.config.alertmanager.source, receivedAt }),
+        parseAlertmanagerWebhook(body, {
+          source: ctx.deps.config.alertmanager.source,
+          receivedAt,
+          maxFutureSkew,
+        }),
       );
       const sources = res.signals.map((a, i) => ({
         path: formatPath(['alerts', i, 'labels', 'source']),

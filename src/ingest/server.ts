@@ -5,6 +5,8 @@
  * `await app.listen({ host: config.host, port: config.port })`.
  */
 import { randomUUID } from 'node:crypto';
+import http, { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
@@ -25,6 +27,12 @@ import { registerOpsRoutes } from './routes-ops.js';
 export type { IngestDeps, HealthReport } from './context.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/**
+ * Longest path parameter (alert fingerprint, silence id): the admin routes allow ids of 1-128
+ * characters, so a longer one is a 414 before routing.
+ */
+export const MAX_PATH_PARAM_LENGTH = 128;
 
 interface ErrorAnswer {
   status: number;
@@ -55,6 +63,19 @@ function toErrorAnswer(err: unknown, deps: IngestDeps, requestId: string): Error
     };
   const fe = err as Partial<FastifyError>;
   switch (fe.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        status: 414,
+        body: {
+          error: 'uri_too_long',
+          message: `the URL is too long: a path parameter (alert fingerprint, silence id) has at most ${MAX_PATH_PARAM_LENGTH} characters`,
+        },
+      };
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        body: { error: 'bad_request', message: 'the URL is not valid (a bad %-escape in the path)' },
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return {
         status: 413,
@@ -89,6 +110,61 @@ function toErrorAnswer(err: unknown, deps: IngestDeps, requestId: string): Error
   };
 }
 
+/** Node's limit on the request line and headers together (`--max-http-header-size`). */
+const HEADER_LIMIT_KIB = Math.round(http.maxHeaderSize / 1024);
+
+/**
+ * Errors Node's HTTP parser meets before there is a request (Fastify's `clientErrorHandler`),
+ * answered in the shape of every other error. When the request line takes most of the header
+ * limit, the URL is too long (414); otherwise the headers are too large (431).
+ */
+function clientErrorAnswer(err: Error & { code?: string; rawPacket?: unknown }): ErrorAnswer {
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : Buffer.alloc(0);
+    const eol = raw.indexOf('\r\n');
+    const requestLine = eol < 0 ? raw.length : eol;
+    if (requestLine > http.maxHeaderSize / 2)
+      return {
+        status: 414,
+        body: {
+          error: 'uri_too_long',
+          message: `the URL is too long: the request line and headers may take at most ${HEADER_LIMIT_KIB} KiB`,
+        },
+      };
+    return {
+      status: 431,
+      body: {
+        error: 'headers_too_large',
+        message: `the request headers are too large: the request line and headers may take at most ${HEADER_LIMIT_KIB} KiB`,
+      },
+    };
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return {
+      status: 408,
+      body: { error: 'request_timeout', message: 'the request did not arrive in time' },
+    };
+  return { status: 400, body: { error: 'bad_request', message: 'the request is not valid HTTP/1.1' } };
+}
+
+function onClientError(deps: IngestDeps, err: Error & { code?: string }, socket: Socket): void {
+  // A connection reset, or a socket already gone: nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const a = clientErrorAnswer(err);
+    deps.metrics.rejected.inc({ route: 'unmatched', status: String(a.status) });
+    const body = JSON.stringify(a.body);
+    socket.write(
+      `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(err);
+}
+
 /** Builds the ingest server (routes, auth, limits, metrics); call `listen` on it to serve. */
 export function buildServer(deps: IngestDeps): FastifyInstance {
   const { config } = deps;
@@ -113,6 +189,25 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID_RE.test(h) ? h : randomUUID();
     },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Errors met while routing (a too long path parameter: 414, a bad %-escape: 400), in the
+    // shape of every other error.
+    frameworkErrors: (err, req, rawReply) => {
+      const answer = toErrorAnswer(err, deps, req.id);
+      const reply = rawReply as unknown as FastifyReply;
+      // No route, so no onResponse hook: count and log the refusal here.
+      deps.metrics.rejected.inc({ route: 'unmatched', status: String(answer.status) });
+      req.log.info(
+        { method: req.method, path: req.url.split('?')[0]?.slice(0, 200), status: answer.status },
+        'request refused',
+      );
+      void reply
+        .code(answer.status)
+        .header('x-request-id', req.id)
+        .type('application/json; charset=utf-8')
+        .send(answer.body);
+    },
+    clientErrorHandler: (err, socket) => onClientError(deps, err, socket),
   }) as unknown as FastifyInstance;
 
   for (const access of ['ingest', 'alertmanager', 'admin'] as const) {
@@ -131,7 +226,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text === '' && req.method !== 'POST') return done(null, undefined);
     try {
-      done(null, parseJsonBody(text));
+      done(null, parseJsonBody(text, { maxDepth: config.max_json_depth }));
     } catch (err) {
       done(err as Error, undefined);
     }

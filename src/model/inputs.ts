@@ -5,9 +5,14 @@
  *
  * Timestamps (`ts`): an ISO 8601 string (no offset means UTC), or epoch seconds (< 1e11, e.g.
  * Python's `time.time()`), or epoch milliseconds (>= 1e11); absent means the receive time.
+ *
+ * The alert field schemas here (`alertNameSchema`, `labelsSchema`, `sourceSchema`,
+ * `alertTitleSchema`, `alertMessageSchema`, `annotationsSchema`) are the one set of limits for
+ * alerts: `POST /v1/alerts` and `POST /v1/alertmanager` (src/ingest/alertmanager.ts) both use them.
  */
 import { z } from 'zod';
 import type { BotEvent, Snapshot } from './batch.js';
+import { formatDuration } from './duration.js';
 import { SEVERITIES, parseSeverity, type Severity } from './severity.js';
 import type { AlertSignal } from './signal.js';
 
@@ -20,21 +25,31 @@ export interface FieldError {
 export type NormaliseResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
 export interface NormaliseContext {
-  /** Receive time (ms), the `ts` of items that carry none. */
+  /** Receive time (ms), the `ts` of items that carry none; also "now" for `maxFutureSkew`. */
   receivedAt: number;
   /** Used when an item has no `source` (the pushing token's only source). */
   defaultSource?: string;
+  /**
+   * Refuse a `ts` more than this many ms after `receivedAt` (`server.max_future_skew`).
+   * Undefined: no bound (replays of recorded files).
+   */
+  maxFutureSkew?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Limits and field schemas
 
 export const LIMITS = {
+  /** Sources, metric names, event types, alert names, label and annotation names. */
   name: 128,
   labelValue: 1024,
   labels: 64,
+  /** Annotations of an Alertmanager alert (direct alerts have only title and message). */
+  annotations: 64,
   metricsPerSnapshot: 1000,
+  /** Direct alert `title`, Alertmanager `summary`. */
   title: 1024,
+  /** Direct alert `message`; every Alertmanager annotation value (`description`...) and URL. */
   message: 32 * 1024,
   symbol: 64,
   dataKeys: 256,
@@ -46,6 +61,13 @@ export const SOURCE_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$/;
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 /** Label names (Prometheus style plus `.` and `-`). */
 export const LABEL_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/**
+ * Alert names and the labels of alerts as Prometheus 3 and Grafana write them: any UTF-8 (a
+ * Grafana rule title such as `High CPU usage` is an alertname), but no control characters or
+ * line breaks, and no space at either end. Alertmanager does not resend an alert we refuse, so
+ * this is as wide as is safe.
+ */
+export const PRINTABLE_NAME_RE = /^(?!\s)[^\p{Cc}\u2028\u2029]+(?<!\s)$/u;
 
 /** Earliest plausible timestamp (2000-01-01): anything before is a unit or clock mistake. */
 const MIN_TS = 946_684_800_000;
@@ -76,11 +98,26 @@ function nameField(what: string, re: RegExp, hint: string) {
     .regex(re, { error: (iss) => `${describe(iss.input)} is not a valid ${what} (${hint})` });
 }
 
-export const sourceSchema = nameField('source', SOURCE_RE, 'letters, digits and _ . : @ / -');
+/** `/` separates parts of a source (`team/bot-1`); no empty, `.` or `..` part (no path tricks). */
+export const sourceSchema = nameField('source', SOURCE_RE, 'letters, digits and _ . : @ / -').refine(
+  (s) => !SOURCE_RE.test(s) || !s.split('/').some((part) => part === '' || part === '.' || part === '..'),
+  {
+    error: (iss) => `${describe(iss.input)} is not a valid source (no empty, "." or ".." parts between "/")`,
+  },
+);
 export const metricNameSchema = nameField('metric name', NAME_RE, 'letters, digits and _ . : -');
 export const eventTypeSchema = nameField('event type', NAME_RE, 'letters, digits and _ . : -');
-export const alertNameSchema = nameField('alert name', NAME_RE, 'letters, digits and _ . : -');
-export const labelNameSchema = nameField('label name', LABEL_NAME_RE, 'letters, digits and _ . -');
+export const alertNameSchema = nameField(
+  'alert name',
+  PRINTABLE_NAME_RE,
+  'no control characters or line breaks, no space at either end',
+);
+export const labelNameSchema = nameField(
+  'label name',
+  PRINTABLE_NAME_RE,
+  'no control characters or line breaks, no space at either end',
+);
+export const annotationNameSchema = nameField('annotation name', LABEL_NAME_RE, 'letters, digits and _ . -');
 
 /** A finite JSON number: no strings of digits, no NaN, no Infinity. */
 export const finiteNumberSchema = z.number({
@@ -105,7 +142,33 @@ const labelValueSchema = z
 export const labelsSchema = z
   .record(labelNameSchema, labelValueSchema, { error: required('an object of string labels') })
   .refine((l) => Object.keys(l).length <= LIMITS.labels, {
-    error: `has more than ${LIMITS.labels} labels`,
+    error: (iss) => `has ${count(iss.input)} labels; the limit is ${LIMITS.labels}`,
+  });
+
+function count(input: unknown): number {
+  return input !== null && typeof input === 'object' ? Object.keys(input).length : 0;
+}
+
+/** A direct alert's `title`, an Alertmanager alert's `summary` (may be empty there). */
+export const alertTitleSchema = z
+  .string({ error: required('a string') })
+  .max(LIMITS.title, { error: `is longer than ${LIMITS.title} characters` });
+
+/** A direct alert's `message`; any Alertmanager annotation value (`description`, ...). */
+export const alertMessageSchema = z
+  .string({ error: required('a string') })
+  .max(LIMITS.message, { error: `is longer than ${LIMITS.message} characters` });
+
+export const annotationsSchema = z
+  .record(
+    annotationNameSchema,
+    z
+      .string({ error: (iss) => `annotation values must be strings, got ${describe(iss.input)}` })
+      .max(LIMITS.message, { error: `is longer than ${LIMITS.message} characters` }),
+    { error: required('an object of string annotations') },
+  )
+  .refine((a) => Object.keys(a).length <= LIMITS.annotations, {
+    error: (iss) => `has ${count(iss.input)} annotations; the limit is ${LIMITS.annotations}`,
   });
 
 const ISO_RE =
@@ -172,6 +235,16 @@ export function normaliseTs(input: unknown): { ms: number } | { error: string } 
   return {
     error: `must be an ISO 8601 string or epoch seconds/milliseconds, got ${describe(input)}`,
   };
+}
+
+/**
+ * Why `ms` is refused as being too far ahead of `ctx.receivedAt` (the server's clock), or
+ * undefined when it is fine (or `ctx.maxFutureSkew` is not set). Past times are accepted.
+ */
+export function futureTsError(ms: number, ctx: NormaliseContext): string | undefined {
+  const skew = ctx.maxFutureSkew;
+  if (skew === undefined || ms <= ctx.receivedAt + skew) return undefined;
+  return `${new Date(ms).toISOString()} is ${formatDuration(ms - ctx.receivedAt)} ahead of the server's clock; at most ${formatDuration(skew)} is allowed (server.max_future_skew)`;
 }
 
 const tsSchema = z.unknown().transform((v, ctx): number | undefined => {
@@ -247,14 +320,8 @@ export const directAlertInputSchema = z.strictObject(
   {
     name: alertNameSchema,
     severity: severitySchema,
-    title: z
-      .string({ error: required('a string') })
-      .min(1, { error: 'must not be empty' })
-      .max(LIMITS.title, { error: `is longer than ${LIMITS.title} characters` }),
-    message: z
-      .string({ error: required('a string') })
-      .max(LIMITS.message, { error: `is longer than ${LIMITS.message} characters` })
-      .optional(),
+    title: alertTitleSchema.min(1, { error: 'must not be empty' }),
+    message: alertMessageSchema.optional(),
     source: sourceSchema.optional(),
     labels: labelsSchema.optional(),
     force: z.boolean({ error: required('true or false') }).optional(),
@@ -278,18 +345,69 @@ export type DirectAlertInput = z.input<typeof directAlertInputSchema>;
 
 const IDENT_RE = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-/** `[3].metrics.api_latency_ms`; keys that are not identifiers are quoted: `labels["a b"]`. */
+/** Longer keys are cut in paths (a 100 KB key must not come back 100 times in one answer). */
+const PATH_KEY_MAX = 64;
+
+/**
+ * `[3].metrics.api_latency_ms`; keys that are not identifiers are quoted: `labels["a b"]`; keys
+ * longer than 64 characters are cut: `labels["aaaa...(100000 characters)"]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
     else {
       const key = String(seg);
-      if (IDENT_RE.test(key)) out += out === '' ? key : `.${key}`;
+      if (key.length > PATH_KEY_MAX)
+        out += `[${JSON.stringify(`${key.slice(0, PATH_KEY_MAX)}...(${key.length} characters)`)}]`;
+      else if (IDENT_RE.test(key)) out += out === '' ? key : `.${key}`;
       else out += `[${JSON.stringify(key)}]`;
     }
   }
   return out;
+}
+
+type SizeIssue = z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall;
+
+/** What a size limit says, in words, when the schema gave no message of its own that names it. */
+function sizeMessage(iss: SizeIssue): string {
+  const big = iss.code === 'too_big';
+  const limit = Number(big ? iss.maximum : iss.minimum);
+  const exclusive = iss.inclusive === false;
+  switch (iss.origin) {
+    case 'string':
+      if (!big && limit <= 1 && !exclusive) return 'must not be empty';
+      return big
+        ? `is longer than ${exclusive ? limit - 1 : limit} characters`
+        : `is shorter than ${exclusive ? limit + 1 : limit} characters`;
+    case 'array':
+    case 'set':
+      if (!big && limit <= 1 && !exclusive) return 'must not be empty';
+      return big
+        ? `has more than ${exclusive ? limit - 1 : limit} items`
+        : `has fewer than ${exclusive ? limit + 1 : limit} items`;
+    case 'number':
+    case 'int':
+    case 'bigint':
+      return big
+        ? `must be ${exclusive ? 'less than' : 'at most'} ${limit}`
+        : `must be ${exclusive ? 'greater than' : 'at least'} ${limit}`;
+    default:
+      return big ? `is larger than the limit of ${limit}` : `is smaller than the minimum of ${limit}`;
+  }
+}
+
+/**
+ * A schema's catch-all message (`z.string({error: 'must be a string'})`) is also what zod says
+ * when that schema's `.max()`/`.min()` fails without a message of its own: a 100 KB string would
+ * be "not a string". Such a message is replaced by the limit it broke. A size message is kept when
+ * it names the limit, or (for a minimum) when it is not a "must be <type>" catch-all.
+ */
+function sizeIssueMessage(iss: SizeIssue): string {
+  const limit = String(iss.code === 'too_big' ? iss.maximum : iss.minimum);
+  if (iss.message.includes(limit)) return iss.message;
+  if (iss.code === 'too_small' && !/^must be\b/.test(iss.message)) return iss.message;
+  return sizeMessage(iss);
 }
 
 /** Turns zod issues into field errors, `prefix` being the path of the parsed value in the body. */
@@ -298,17 +416,27 @@ export function issuesToErrors(
   prefix: PropertyKey[] = [],
 ): FieldError[] {
   const out: FieldError[] = [];
+  const seen = new Set<string>();
+  const push = (e: FieldError) => {
+    const k = `${e.path}\u0000${e.message}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(e);
+  };
   for (const iss of issues) {
     const path = [...prefix, ...iss.path];
     if (iss.code === 'unrecognized_keys') {
-      for (const key of iss.keys) out.push({ path: formatPath([...path, key]), message: 'unknown field' });
+      for (const key of iss.keys) push({ path: formatPath([...path, key]), message: 'unknown field' });
     } else if (iss.code === 'invalid_key') {
-      const inner = iss.issues[0]?.message ?? 'is not a valid name';
-      out.push({ path: formatPath(path), message: inner });
+      for (const e of issuesToErrors(iss.issues.slice(0, 1), path))
+        push({ path: e.path, message: e.message || 'is not a valid name' });
+      if (iss.issues.length === 0) push({ path: formatPath(path), message: 'is not a valid name' });
     } else if (iss.code === 'invalid_union' && iss.errors.length > 0) {
-      out.push(...issuesToErrors(iss.errors[0] ?? [], path));
+      for (const e of issuesToErrors(iss.errors[0] ?? [], path)) push(e);
+    } else if (iss.code === 'too_big' || iss.code === 'too_small') {
+      push({ path: formatPath(path), message: sizeIssueMessage(iss) });
     } else {
-      out.push({ path: formatPath(path), message: iss.message });
+      push({ path: formatPath(path), message: iss.message });
     }
   }
   return out;
@@ -358,6 +486,20 @@ function normaliseEach<S extends z.ZodType, T>(
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out };
 }
 
+/** The item's time: its own `ts` if it is not too far ahead of the server's clock, else the receive time. */
+function itemTs(
+  ts: number | undefined,
+  ctx: NormaliseContext,
+  prefix: PropertyKey[],
+  errors: FieldError[],
+): number | undefined {
+  if (ts === undefined) return ctx.receivedAt;
+  const err = futureTsError(ts, ctx);
+  if (err === undefined) return ts;
+  errors.push({ path: formatPath([...prefix, 'ts']), message: err });
+  return undefined;
+}
+
 function resolveSource(
   source: string | undefined,
   ctx: NormaliseContext,
@@ -380,8 +522,9 @@ function resolveSource(
 export function normaliseSnapshots(body: unknown, ctx: NormaliseContext): NormaliseResult<Snapshot[]> {
   return normaliseEach(body, snapshotInputSchema, (v, prefix, errors) => {
     const source = resolveSource(v.source, ctx, prefix, errors);
-    if (source === undefined) return undefined;
-    return { source, ts: v.ts ?? ctx.receivedAt, metrics: v.metrics, labels: v.labels ?? {} };
+    const ts = itemTs(v.ts, ctx, prefix, errors);
+    if (source === undefined || ts === undefined) return undefined;
+    return { source, ts, metrics: v.metrics, labels: v.labels ?? {} };
   });
 }
 
@@ -389,9 +532,10 @@ export function normaliseSnapshots(body: unknown, ctx: NormaliseContext): Normal
 export function normaliseEvents(body: unknown, ctx: NormaliseContext): NormaliseResult<BotEvent[]> {
   return normaliseEach(body, eventInputSchema, (v, prefix, errors) => {
     const source = resolveSource(v.source, ctx, prefix, errors);
-    if (source === undefined) return undefined;
+    const ts = itemTs(v.ts, ctx, prefix, errors);
+    if (source === undefined || ts === undefined) return undefined;
     const data = v.data ?? {};
-    const ev: BotEvent = { source, ts: v.ts ?? ctx.receivedAt, type: v.type, data };
+    const ev: BotEvent = { source, ts, type: v.type, data };
     if (v.severity !== undefined) ev.severity = v.severity;
     const symbol =
       v.symbol ?? (typeof data.symbol === 'string' && data.symbol !== '' ? data.symbol : undefined);
@@ -408,7 +552,8 @@ export function normaliseEvents(body: unknown, ctx: NormaliseContext): Normalise
 export function normaliseDirectAlerts(body: unknown, ctx: NormaliseContext): NormaliseResult<AlertSignal[]> {
   return normaliseEach(body, directAlertInputSchema, (v, prefix, errors) => {
     const source = resolveSource(v.source, ctx, prefix, errors);
-    if (source === undefined) return undefined;
+    const ts = itemTs(v.ts, ctx, prefix, errors);
+    if (source === undefined || ts === undefined) return undefined;
     const labels = { ...(v.labels ?? {}) };
     if (labels.source !== undefined && labels.source !== source) {
       errors.push({
@@ -428,7 +573,7 @@ export function normaliseDirectAlerts(body: unknown, ctx: NormaliseContext): Nor
       severity: v.severity,
       labels,
       annotations,
-      ts: v.ts ?? ctx.receivedAt,
+      ts,
       origin: 'direct',
     };
     if (v.force !== undefined) signal.force = v.force;

@@ -46,11 +46,12 @@ export class RedisAlertApi implements AlertApi {
     const shard = await this.shardOf(fp);
     if (shard === undefined) return undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const [[, version], [, raw]] = (await this.redis
+      const [[verErr, version], [rawErr, raw]] = (await this.redis
         .multi()
         .get(this.keys.version(shard))
         .hget(this.keys.alerts(shard), fp)
-        .exec()) as [[null, string | null], [null, string | null]];
+        .exec()) as [[Error | null, string | null], [Error | null, string | null]];
+      if (verErr ?? rawErr) throw verErr ?? rawErr;
       if (raw == null) return undefined;
       const alert = JSON.parse(raw) as Alert;
       alert.acknowledged = { by: ack.by, at: ack.at, ...(ack.comment ? { comment: ack.comment } : {}) };
@@ -99,6 +100,9 @@ export class RedisAlertApi implements AlertApi {
     const pipe = this.redis.pipeline();
     for (let s = 0; s < this.keys.shards; s++) pipe.hexists(this.keys.alerts(s), fp);
     const res = (await pipe.exec()) ?? [];
+    // A pipeline reports each command's error in its result: one is an error of the whole read.
+    const failed = res.find(([err]) => err);
+    if (failed) throw failed[0];
     const i = res.findIndex(([, v]) => v === 1);
     return i === -1 ? undefined : i;
   }

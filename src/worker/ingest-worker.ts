@@ -5,6 +5,7 @@ import type { KlaxonConfig } from '../config/schema.js';
 import { queueNames } from '../state/keys.js';
 import type { Pipeline } from './pipeline.js';
 import type { IngestJob } from './queues.js';
+import { isRedisUnavailable } from '../state/redis-errors.js';
 
 /**
  * Workers for every ingest lane. A lane runs one job at a time across all processes (global
@@ -70,11 +71,5 @@ async function transientRetry(logger: Logger, fn: () => Promise<void>): Promise<
 }
 
 function isTransient(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'VersionConflict' || err.name === 'MaxRetriesPerRequestError') return true;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN'].includes(code)) return true;
-  return /Connection is closed|Stream isn't writeable|LOADING|READONLY|TRYAGAIN|CLUSTERDOWN/.test(
-    err.message,
-  );
+  return err instanceof Error && (err.name === 'VersionConflict' || isRedisUnavailable(err));
 }

@@ -5,6 +5,7 @@ import type { KlaxonConfig } from '../config/schema.js';
 import { QueueUnavailableError } from '../ingest/errors.js';
 import type { IngestBatch } from '../model/batch.js';
 import type { Notification } from '../model/notification.js';
+import { isRedisUnavailable } from '../state/redis-errors.js';
 import { queueNames, type Keys } from '../state/keys.js';
 
 /** What an ingest job carries: a batch (or a shard's part of one), or a timer sweep. */
@@ -55,8 +56,11 @@ export class Queues {
   }
 
   /**
-   * Durably queues a batch: resolves once it is in Redis, rejects with QueueUnavailableError
-   * otherwise. A batch spanning several lanes is split and added as one flow, all or nothing.
+   * Durably queues a batch: resolves once it is in Redis. Rejects with QueueUnavailableError
+   * (503, try again later) only when Redis is unreachable or did not answer within
+   * `server.enqueue_timeout`; any other failure (a bug, a batch that cannot be serialised) is
+   * an EnqueueError (500), so that Klaxon's own faults are never blamed on Redis. A batch
+   * spanning several lanes is split and added as one flow, all or nothing.
    */
   async enqueue(batch: IngestBatch): Promise<void> {
     const parts = splitByShard(batch, (s) => this.keys.shardOf(s));
@@ -85,7 +89,12 @@ export class Queues {
             });
       await withTimeout(work, timeout);
     } catch (err) {
-      throw new QueueUnavailableError('the ingest queue is unavailable', { cause: err });
+      if (err instanceof QueueUnavailableError) throw err;
+      if (isRedisUnavailable(err))
+        throw new QueueUnavailableError(`the ingest queue (Redis) is unavailable: ${messageOf(err)}`, {
+          cause: err,
+        });
+      throw new EnqueueError(err);
     }
   }
 
@@ -173,10 +182,35 @@ export function splitByShard(
   return parts;
 }
 
+/**
+ * A batch Klaxon could not queue for a reason of its own, not Redis's: the request answers
+ * `500 internal_error` and the log has this error, its cause and both stacks.
+ */
+export class EnqueueError extends Error {
+  override readonly name = 'EnqueueError';
+  constructor(cause: unknown) {
+    super(`Klaxon bug: the batch could not be queued, and Redis is not the cause: ${messageOf(cause)}`, {
+      cause,
+    });
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Rejects with QueueUnavailableError when Redis has not confirmed within `ms`. */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new QueueUnavailableError(`the ingest queue (Redis) did not confirm the batch within ${ms} ms`),
+        ),
+      ms,
+    );
+    timer.unref();
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

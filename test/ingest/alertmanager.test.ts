@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSignal } from '../../src/model/signal.js';
 import { parseAlertmanagerWebhook } from '../../src/ingest/alertmanager.js';
+import { LIMITS } from '../../src/model/inputs.js';
 import {
   ALL_SECRETS,
   FIXTURES,
@@ -357,5 +358,265 @@ describe('Alertmanager route configuration', () => {
     const res2 = await h.call('/v1/alertmanager', raw(fixtureText('severity-warning.json'), TOKENS.grid));
     expect(res2.status).toBe(403);
     expect(errorPaths(res2.body)).toEqual(['alerts[0].labels.source']);
+  });
+});
+
+describe('Alertmanager limits: those of POST /v1/alerts', () => {
+  const amBody = (labels: Record<string, string>, annotations: Record<string, string> = {}) => ({
+    alerts: [{ status: 'firing', labels: { alertname: 'X', ...labels }, annotations }],
+  });
+  const send = (body: unknown) => h.call('/v1/alertmanager', { json: body, token: TOKENS.am });
+  const sendDirect = (body: Record<string, unknown>) =>
+    h.call('/v1/alerts', {
+      json: { name: 'X', severity: 'info', title: 't', source: 'grid-bot', ...body },
+      token: TOKENS.admin,
+    });
+  const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, 'v']));
+
+  it('draws the same lines as the direct route, at the same sizes', async () => {
+    const name = (n: number) => 'A'.repeat(n);
+    const cases: [string, Record<string, string>, Record<string, unknown>, boolean][] = [
+      ['name at the limit', { alertname: name(LIMITS.name) }, { name: name(LIMITS.name) }, true],
+      ['name over it', { alertname: name(LIMITS.name + 1) }, { name: name(LIMITS.name + 1) }, false],
+      ['name with a line break', { alertname: 'a\nb' }, { name: 'a\nb' }, false],
+      ['name with a NUL', { alertname: 'a\u0000b' }, { name: 'a\u0000b' }, false],
+      [
+        'label value at the limit',
+        { v: 'x'.repeat(LIMITS.labelValue) },
+        { labels: { v: 'x'.repeat(LIMITS.labelValue) } },
+        true,
+      ],
+      [
+        'label value over it',
+        { v: 'x'.repeat(LIMITS.labelValue + 1) },
+        { labels: { v: 'x'.repeat(LIMITS.labelValue + 1) } },
+        false,
+      ],
+      [
+        'label name over the limit',
+        { ['n'.repeat(LIMITS.name + 1)]: 'v' },
+        { labels: { ['n'.repeat(LIMITS.name + 1)]: 'v' } },
+        false,
+      ],
+      [
+        'label name with a space (Prometheus 3 allows any UTF-8)',
+        { 'a b': 'v' },
+        { labels: { 'a b': 'v' } },
+        true,
+      ],
+      ['label name with a line break', { 'a\nb': 'v' }, { labels: { 'a\nb': 'v' } }, false],
+      ['source with ../', { source: 'grid/../x' }, { source: 'grid/../x' }, false],
+      ['source with NUL', { source: 'grid\u0000' }, { source: 'grid\u0000' }, false],
+    ];
+    for (const [what, amLabels, directFields, ok] of cases) {
+      const a = await send(amBody(amLabels));
+      const d = await sendDirect(directFields);
+      expect(a.status, `alertmanager, ${what}: ${a.text.slice(0, 300)}`).toBe(ok ? 202 : 400);
+      expect(d.status, `alerts, ${what}: ${d.text.slice(0, 300)}`).toBe(ok ? 202 : 400);
+    }
+  });
+
+  it('counts labels the same way (64; source comes on top)', async () => {
+    // alertname + 63 = 64 labels
+    expect((await send(amBody(many(63)))).status).toBe(202);
+    expect(h.batches.at(-1)!.alerts[0]!.labels.source).toBe('alertmanager');
+    expect((await sendDirect({ labels: many(64) })).status).toBe(202);
+    const a = await send(amBody(many(64)));
+    const d = await sendDirect({ labels: many(65) });
+    expect(a.status).toBe(400);
+    expect(d.status).toBe(400);
+    expect(a.body.errors).toEqual([{ path: 'alerts[0].labels', message: 'has 65 labels; the limit is 64' }]);
+    expect(d.body.errors).toEqual([{ path: 'labels', message: 'has 65 labels; the limit is 64' }]);
+  });
+
+  it('gives the summary the title limit and every other annotation the message limit', async () => {
+    const ok = await send(
+      amBody(
+        {},
+        {
+          summary: 's'.repeat(LIMITS.title),
+          description: 'd'.repeat(LIMITS.message),
+          x: 'y'.repeat(LIMITS.message),
+        },
+      ),
+    );
+    expect(ok.status, ok.text.slice(0, 300)).toBe(202);
+    const signal = h.batches.at(-1)!.alerts[0]!;
+    expect(signal.annotations.title).toHaveLength(LIMITS.title);
+    expect(signal.annotations.message).toHaveLength(LIMITS.message);
+    const bad = await send(
+      amBody(
+        {},
+        {
+          summary: 's'.repeat(LIMITS.title + 1),
+          description: 'd'.repeat(LIMITS.message + 1),
+          x: 'y'.repeat(LIMITS.message + 1),
+        },
+      ),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'alerts[0].annotations.summary', message: `is longer than ${LIMITS.title} characters` },
+        { path: 'alerts[0].annotations.description', message: `is longer than ${LIMITS.message} characters` },
+        { path: 'alerts[0].annotations.x', message: `is longer than ${LIMITS.message} characters` },
+      ]),
+    );
+    expect((bad.body.errors as unknown[]).length).toBe(3);
+    const names = await send(amBody({}, { 'bad name': 'x', ...many(LIMITS.annotations) }));
+    expect(errorPaths(names.body)).toEqual(['alerts[0].annotations["bad name"]']);
+    const count = await send(amBody({}, many(LIMITS.annotations + 1)));
+    expect(count.body.errors).toEqual([
+      {
+        path: 'alerts[0].annotations',
+        message: `has ${LIMITS.annotations + 1} annotations; the limit is 64`,
+      },
+    ]);
+  });
+
+  it('reports every bad alert of a payload at once, one error per field', async () => {
+    const before = h.batches.length;
+    const res = await send({
+      alerts: [
+        { status: 'firing', labels: { alertname: 'A'.repeat(2000) } },
+        { status: 'exploded', labels: { alertname: 'ok' } },
+        { status: 'firing', labels: { alertname: 'ok', source: 'x/../y' } },
+        { status: 'firing', labels: { alertname: 'ok', 'bad\nname': 'v' } },
+        { status: 'firing', labels: { severity: 'critical' } },
+        { status: 'firing', labels: 'alertname=x' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(errorPaths(res.body).sort()).toEqual(
+      [
+        'alerts[0].labels.alertname',
+        'alerts[1].status',
+        'alerts[2].labels.source',
+        'alerts[3].labels["bad\\nname"]',
+        'alerts[4].labels.alertname',
+        'alerts[5].labels',
+      ].sort(),
+    );
+    // the tighter rule (alert name, 128) replaces the label value's (1024) at the same path
+    expect(res.body.errors).toContainEqual({
+      path: 'alerts[0].labels.alertname',
+      message: 'is longer than 128 characters',
+    });
+    expect(h.batches.length).toBe(before);
+  });
+
+  it('uses the alertname as title when the summary is empty', async () => {
+    const res = await send(amBody({}, { summary: '' }));
+    expect(res.status).toBe(202);
+    expect(h.batches.at(-1)!.alerts[0]!.annotations.title).toBe('X');
+  });
+
+  it('limits the payload fields it keeps or logs', async () => {
+    const res = await send({
+      ...amBody({}),
+      version: 'v'.repeat(200),
+      receiver: 'r'.repeat(2000),
+      externalURL: `http://x/${'e'.repeat(40_000)}`,
+    });
+    expect(errorPaths(res.body).sort()).toEqual(['externalURL', 'receiver', 'version']);
+  });
+
+  it('accepts every fixture with max_json_depth at its minimum (4)', async () => {
+    const s = await startServer({ config: { ...baseConfig(), max_json_depth: 4 } });
+    try {
+      for (const name of fixtureNames()) {
+        const res = await s.call('/v1/alertmanager', raw(fixtureText(name), TOKENS.am));
+        expect(res.status, `${name}: ${res.text}`).toBe(202);
+      }
+      const deeper = await s.call(
+        '/v1/alertmanager',
+        raw('{"alerts":[{"status":"firing","labels":{"alertname":"X"},"extra":{"a":[]}}]}', TOKENS.am),
+      );
+      expect(deeper.status).toBe(400);
+      expect(deeper.body.errors).toEqual([
+        {
+          path: 'alerts[0].extra.a',
+          message:
+            'is nested deeper than the limit of 4 levels of objects and arrays (server.max_json_depth)',
+        },
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('Alertmanager times ahead of the server clock', () => {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const body = (alert: Record<string, unknown>) => ({
+    alerts: [{ status: 'firing', labels: { alertname: 'Skewed' }, ...alert }],
+  });
+
+  it('refuses startsAt beyond max_future_skew until the clock catches up', async () => {
+    let now = NOW;
+    const s = await startServer({ clock: () => now });
+    try {
+      const payload = body({ startsAt: at(NOW + 10 * 60_000), endsAt: '0001-01-01T00:00:00Z' });
+      const res = await s.call('/v1/alertmanager', { json: payload, token: TOKENS.am });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([
+        {
+          path: 'alerts[0].startsAt',
+          message: `${at(NOW + 10 * 60_000)} is 10m ahead of the server's clock; at most 5m is allowed (server.max_future_skew)`,
+        },
+      ]);
+      expect(s.batches).toEqual([]);
+      now += 6 * 60_000; // now only 4 minutes ahead
+      const again = await s.call('/v1/alertmanager', { json: payload, token: TOKENS.am });
+      expect(again.status, again.text).toBe(202);
+      expect(s.batches[0]!.alerts[0]!.startsAt).toBe(NOW + 10 * 60_000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('checks endsAt of resolved alerts only; past times stay accepted', async () => {
+    const s = await startServer();
+    try {
+      const far = '2999-12-31T00:00:00Z';
+      const firing = await s.call('/v1/alertmanager', {
+        json: body({ startsAt: at(NOW - 60_000), endsAt: far }),
+        token: TOKENS.am,
+      });
+      expect(firing.status).toBe(202);
+      const resolved = await s.call('/v1/alertmanager', {
+        json: body({ status: 'resolved', startsAt: at(NOW - 60_000), endsAt: far }),
+        token: TOKENS.am,
+      });
+      expect(resolved.status).toBe(400);
+      expect(errorPaths(resolved.body)).toEqual(['alerts[0].endsAt']);
+      const old = await s.call('/v1/alertmanager', {
+        json: body({ status: 'resolved', startsAt: '2001-01-01T00:00:00Z', endsAt: '2001-01-01T01:00:00Z' }),
+        token: TOKENS.am,
+      });
+      expect(old.status).toBe(202);
+      expect(s.batches.at(-1)!.alerts[0]!.ts).toBe(Date.parse('2001-01-01T01:00:00Z'));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('takes the skew from server.max_future_skew', async () => {
+    const s = await startServer({ config: { ...baseConfig(), max_future_skew: '1h' } });
+    try {
+      const in30m = await s.call('/v1/alertmanager', {
+        json: body({ startsAt: at(NOW + 30 * 60_000) }),
+        token: TOKENS.am,
+      });
+      expect(in30m.status).toBe(202);
+      const in2h = await s.call('/v1/alertmanager', {
+        json: body({ startsAt: at(NOW + 2 * 3_600_000) }),
+        token: TOKENS.am,
+      });
+      expect(in2h.status).toBe(400);
+      expect(in2h.body.message).toMatch(/at most 1h is allowed/);
+    } finally {
+      await s.close();
+    }
   });
 });

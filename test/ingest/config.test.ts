@@ -9,6 +9,8 @@ describe('ingestConfigSchema', () => {
       port: 8080,
       body_limit: 1048576,
       max_batch: 5000,
+      max_json_depth: 32,
+      max_future_skew: 300_000,
       auth: true,
       tokens: [],
       alertmanager: { source: 'alertmanager' },
@@ -27,6 +29,25 @@ describe('ingestConfigSchema', () => {
     expect(c.body_limit).toBe(2 * 1024 * 1024);
     expect(c.rate_limit).toEqual({ max: 10, window: 60000 });
     expect(c.enqueue_timeout).toBe(2000);
+  });
+
+  it('reads max_json_depth and max_future_skew within their bounds', () => {
+    const c = ingestConfigSchema.parse({ max_json_depth: 8, max_future_skew: '30s' });
+    expect(c.max_json_depth).toBe(8);
+    expect(c.max_future_skew).toBe(30_000);
+    expect(ingestConfigSchema.parse({ max_future_skew: '1h' }).max_future_skew).toBe(3_600_000);
+    for (const bad of [3, 257, 1.5, '32'])
+      expect(ingestConfigSchema.safeParse({ max_json_depth: bad }).success, String(bad)).toBe(false);
+    for (const bad of ['soon', 0, -1])
+      expect(ingestConfigSchema.safeParse({ max_future_skew: bad }).success, String(bad)).toBe(false);
+  });
+
+  it('refuses an alertmanager.source that is not a valid source', () => {
+    expect(ingestConfigSchema.parse({ alertmanager: { source: 'prom/eu-1' } }).alertmanager.source).toBe(
+      'prom/eu-1',
+    );
+    for (const bad of ['prom/../x', 'a\u0000b', '/abs', 'x'.repeat(129)])
+      expect(ingestConfigSchema.safeParse({ alertmanager: { source: bad } }).success, bad).toBe(false);
   });
 
   it('rejects unknown keys, short secrets, duplicate names and lone usernames', () => {

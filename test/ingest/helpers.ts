@@ -115,6 +115,8 @@ export async function startServer(
     health?: IngestDeps['health'];
     ready?: IngestDeps['ready'];
     logger?: IngestDeps['logger'];
+    /** The server's clock (ms); default: always NOW. */
+    clock?: IngestDeps['clock'];
   } = {},
 ): Promise<Harness> {
   const batches: IngestBatch[] = [];
@@ -130,7 +132,7 @@ export async function startServer(
     ready: opts.ready ?? (async () => true),
     metrics: new KlaxonMetrics({ defaultMetrics: false }),
     alerts: alertApi,
-    clock: () => NOW,
+    clock: opts.clock ?? (() => NOW),
     logger: opts.logger ?? silentLogger(),
   };
   const app = buildServer(deps);

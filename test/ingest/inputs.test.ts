@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   formatPath,
+  futureTsError,
+  issuesToErrors,
   normaliseDirectAlerts,
   normaliseEvents,
   normaliseSnapshots,
   normaliseTs,
   parseIsoTime,
+  sourceSchema,
 } from '../../src/model/inputs.js';
-import { parseJsonBody } from '../../src/ingest/json.js';
+import { DEFAULT_MAX_JSON_DEPTH, parseJsonBody } from '../../src/ingest/json.js';
 import type { HttpError } from '../../src/ingest/errors.js';
 
 const ctx = { receivedAt: Date.UTC(2026, 10, 21, 12), defaultSource: 'bot' };
@@ -130,5 +134,145 @@ describe('parseJsonBody', () => {
   it('refuses __proto__ keys', () => {
     expect(fail('{"__proto__": {"x": 1}}').statusCode).toBe(400);
     expect(parseJsonBody('{"x": "__proto__"}')).toEqual({ x: '__proto__' });
+  });
+});
+
+describe('parseJsonBody: nesting depth', () => {
+  const fail = (text: string, maxDepth?: number): HttpError => {
+    try {
+      parseJsonBody(text, maxDepth === undefined ? {} : { maxDepth });
+    } catch (err) {
+      return err as HttpError;
+    }
+    throw new Error('did not throw');
+  };
+  const objects = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+
+  it('takes the limit and refuses one level more, naming the path', () => {
+    expect(DEFAULT_MAX_JSON_DEPTH).toBe(32);
+    expect(parseJsonBody(objects(32))).toBeTypeOf('object');
+    const err = fail(objects(33));
+    expect(err.statusCode).toBe(400);
+    expect(err.code).toBe('invalid_input');
+    expect(err.errors).toEqual([
+      {
+        path: 'a'.repeat(32).split('').join('.'),
+        message: 'is nested deeper than the limit of 32 levels of objects and arrays (server.max_json_depth)',
+      },
+    ]);
+  });
+
+  it('follows keys (escaped ones decoded) and array indexes into the path', () => {
+    const err = fail('{"ok":[1,{}],"d\\u0061ta":[0,{"x":1,"y z":[[5]]}]}', 4);
+    expect(err.errors?.[0]?.path).toBe('data[1]["y z"][0]');
+  });
+
+  it('counts no brackets inside strings, escaped quotes included', () => {
+    expect(parseJsonBody(`{"s":"${'[{'.repeat(50)}\\"${'[{'.repeat(50)}"}`, { maxDepth: 4 })).toHaveProperty(
+      's',
+    );
+  });
+
+  it('checks the depth before the syntax', () => {
+    expect(fail(`${'['.repeat(5000)}`).message).toMatch(/limit of 32 levels/);
+    expect(fail('{"a": [1,}').code).toBe('invalid_json');
+  });
+});
+
+describe('parseJsonBody: prototype keys', () => {
+  const fail = (text: string): HttpError => {
+    try {
+      parseJsonBody(text);
+    } catch (err) {
+      return err as HttpError;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('refuses "__proto__" however it is spelled, naming the path', () => {
+    for (const key of ['__proto__', '\\u005f_proto__', '\\u005F\\u005Fproto__', '__pr\\u006fto__']) {
+      const err = fail(`{"data":[{"ok":1},{"${key}":{"admin":true}}]}`);
+      expect(err.statusCode, key).toBe(400);
+      expect(err.errors, key).toEqual([
+        { path: 'data[1].__proto__', message: expect.stringContaining('"__proto__" is not allowed') },
+      ]);
+      expect(err.message).toContain('data[1].__proto__');
+    }
+  });
+
+  it('keeps "__proto__" as a value and other escaped keys', () => {
+    expect(parseJsonBody('{"x":"\\u005f_proto__","\\u0061":1}')).toEqual({ x: '__proto__', a: 1 });
+  });
+
+  it('treats "constructor" and "prototype" as plain keys, escaped or not (as Object.keys sees them)', () => {
+    const v = parseJsonBody('{"\\u0063onstructor":{"prototype":1},"prototyp\\u0065":2}') as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(v)).toEqual(['constructor', 'prototype']);
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+  });
+});
+
+describe('limits and their messages', () => {
+  it('cuts long keys in paths', () => {
+    const p = formatPath(['labels', 'k'.repeat(5000)]);
+    expect(p).toBe(`labels["${'k'.repeat(64)}...(5000 characters)"]`);
+  });
+
+  it('tells the limit a string broke, not the catch-all type message', () => {
+    const s = z.object({
+      createdBy: z.string({ error: 'must be a string' }).min(1).max(128),
+      tags: z.array(z.string(), { error: 'must be an array' }).max(2),
+      n: z.number({ error: 'must be a number' }).int().max(10),
+      own: z.string().max(3, { error: 'is longer than 3 characters (keep it short)' }),
+      empty: z.array(z.string()).min(1, { error: 'needs at least one tag' }),
+    });
+    const r = s.safeParse({
+      createdBy: 'x'.repeat(100_000),
+      tags: ['a', 'b', 'c'],
+      n: 11,
+      own: 'abcd',
+      empty: [],
+    });
+    expect(!r.success && issuesToErrors(r.error.issues)).toEqual([
+      { path: 'createdBy', message: 'is longer than 128 characters' },
+      { path: 'tags', message: 'has more than 2 items' },
+      { path: 'n', message: 'must be at most 10' },
+      { path: 'own', message: 'is longer than 3 characters (keep it short)' },
+      { path: 'empty', message: 'needs at least one tag' },
+    ]);
+    const e = s.safeParse({ createdBy: '', tags: [], n: 1, own: '', empty: ['a'] });
+    expect(!e.success && issuesToErrors(e.error.issues)).toEqual([
+      { path: 'createdBy', message: 'must not be empty' },
+    ]);
+    const t = s.safeParse({ createdBy: 5, tags: [], n: 1, own: '', empty: ['a'] });
+    expect(!t.success && issuesToErrors(t.error.issues)).toEqual([
+      { path: 'createdBy', message: 'must be a string' },
+    ]);
+  });
+
+  it('refuses sources with path tricks', () => {
+    for (const ok of ['grid-bot', 'team/grid-1', 'a.b', 'bot@host:1'])
+      expect(sourceSchema.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ['a/../b', 'a/./b', 'a//b', 'a/', '..', '/a', 'a\u0000b', 'a\nb', 'a\\b'])
+      expect(sourceSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+  });
+
+  it('refuses a ts too far ahead of the receive time, only when a bound is set', () => {
+    const now = ctx.receivedAt;
+    expect(futureTsError(now + 10 * 60_000, { receivedAt: now })).toBeUndefined();
+    expect(futureTsError(now + 5 * 60_000, { receivedAt: now, maxFutureSkew: 5 * 60_000 })).toBeUndefined();
+    expect(futureTsError(now + 5 * 60_000 + 1, { receivedAt: now, maxFutureSkew: 5 * 60_000 })).toMatch(
+      /ahead of the server's clock; at most 5m is allowed \(server.max_future_skew\)/,
+    );
+    expect(futureTsError(Date.UTC(2001, 0, 1), { receivedAt: now, maxFutureSkew: 1 })).toBeUndefined();
+    const r = normaliseEvents([{ type: 'a' }, { type: 'b', ts: now / 1000 + 3600 }], {
+      ...ctx,
+      maxFutureSkew: 60_000,
+    });
+    expect(!r.ok && r.errors.map((e) => e.path)).toEqual(['[1].ts']);
+    // replays (no bound) take any plausible time
+    expect(normaliseEvents({ type: 'b', ts: '2999-01-01T00:00:00Z' }, ctx).ok).toBe(true);
   });
 });

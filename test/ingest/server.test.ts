@@ -360,6 +360,131 @@ describe('bad input', () => {
   });
 });
 
+describe('hardening', () => {
+  it('refuses a ts ahead of the server clock (injected) on every bot route, past ones pass', async () => {
+    let now = NOW;
+    const s = await startServer({ clock: () => now });
+    try {
+      const ahead = NOW + 7 * 60_000;
+      const routes: [string, Record<string, unknown>][] = [
+        ['/v1/metrics', { metrics: { x: 1 } }],
+        ['/v1/events', { type: 'heartbeat' }],
+        ['/v1/alerts', { name: 'x', severity: 'info', title: 't' }],
+      ];
+      for (const [route, item] of routes) {
+        const res = await s.call(route, { json: [item, { ...item, ts: ahead / 1000 }], token: TOKENS.grid });
+        expect(res.status, route).toBe(400);
+        expect(res.body.errors, route).toEqual([
+          {
+            path: '[1].ts',
+            message: `${new Date(ahead).toISOString()} is 7m ahead of the server's clock; at most 5m is allowed (server.max_future_skew)`,
+          },
+        ]);
+        const past = await s.call(route, {
+          json: { ...item, ts: '2001-09-09T01:46:40Z' },
+          token: TOKENS.grid,
+        });
+        expect(past.status, route).toBe(202);
+      }
+      expect(s.batches.length).toBe(3);
+      now += 2 * 60_000; // the clock moved: 5 minutes ahead is allowed
+      for (const [route, item] of routes) {
+        const res = await s.call(route, { json: { ...item, ts: ahead }, token: TOKENS.grid });
+        expect(res.status, route).toBe(202);
+        expect(s.batches.at(-1)!.receivedAt).toBe(now);
+      }
+    } finally {
+      everyBody.push(...s.bodies);
+      await s.close();
+    }
+  });
+
+  it('bounds JSON nesting with server.max_json_depth', async () => {
+    const s = await startServer({ config: { ...baseConfig(), max_json_depth: 5 } });
+    try {
+      const ok = await s.call('/v1/events', {
+        json: { type: 'x', data: { a: { b: { c: { d: 1 } } } } },
+        token: TOKENS.grid,
+      });
+      expect(ok.status).toBe(202);
+      const res = await s.call('/v1/events', {
+        json: { type: 'x', data: { a: { b: { c: { d: {} } } } } },
+        token: TOKENS.grid,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_input',
+        message:
+          'data.a.b.c.d: is nested deeper than the limit of 5 levels of objects and arrays (server.max_json_depth)',
+        errors: [
+          {
+            path: 'data.a.b.c.d',
+            message:
+              'is nested deeper than the limit of 5 levels of objects and arrays (server.max_json_depth)',
+          },
+        ],
+      });
+    } finally {
+      everyBody.push(...s.bodies);
+      await s.close();
+    }
+  });
+
+  it('a path parameter over 128 characters is a 414 in the error shape', async () => {
+    const res = await refused(
+      h.call(`/v1/alerts/${'f'.repeat(129)}`, {
+        token: TOKENS.admin,
+        headers: { 'x-request-id': 'long-uri-1' },
+      }),
+      414,
+      'uri_too_long',
+    );
+    expect(res.body).toEqual({
+      error: 'uri_too_long',
+      message:
+        'the URL is too long: a path parameter (alert fingerprint, silence id) has at most 128 characters',
+    });
+    expect(res.headers.get('x-request-id')).toBe('long-uri-1');
+    const del = await refused(
+      h.call(`/v1/silences/${'s'.repeat(5000)}`, { method: 'DELETE', token: TOKENS.admin }),
+      414,
+      'uri_too_long',
+    );
+    expect(del.text).not.toContain('sssss');
+    // up to 128 characters, the route itself answers
+    await refused(h.call(`/v1/alerts/${'f'.repeat(128)}`, { token: TOKENS.admin }), 404, 'not_found');
+    const metrics = await h.call('/metrics');
+    expect(metrics.text).toMatch(/klaxon_requests_rejected_total\{route="unmatched",status="414"\} 2/);
+  });
+
+  it('says a silence field is too long, and its limit, instead of "must be a string"', async () => {
+    const res = await refused(
+      h.call('/v1/silences', {
+        json: {
+          matchers: [{ name: 'n'.repeat(200), value: 'v' }],
+          duration: '1h',
+          createdBy: 'x'.repeat(100_000),
+          comment: 'c'.repeat(1025),
+        },
+        token: TOKENS.admin,
+      }),
+      400,
+      'invalid_input',
+      'createdBy',
+    );
+    expect(res.body.errors).toEqual([
+      { path: 'matchers[0].name', message: 'is longer than 128 characters' },
+      { path: 'createdBy', message: 'is longer than 128 characters' },
+      { path: 'comment', message: 'is longer than 1024 characters' },
+    ]);
+    const wrongType = await h.call('/v1/silences', {
+      json: { matchers: [{ name: 'a', value: 'b' }], duration: '1h', createdBy: 42 },
+      token: TOKENS.admin,
+    });
+    expect(wrongType.body.errors).toEqual([{ path: 'createdBy', message: 'must be a string' }]);
+  });
+});
+
 describe('auth', () => {
   const snap = { source: 'grid-bot', metrics: { x: 1 } };
 

@@ -106,14 +106,17 @@ describe('a trading bot session under the trading preset', () => {
         ts: s(6000 + (from + j) * 60),
         metrics: { trades_per_minute: from + j === spikeAt ? 40 : value(from + j) },
       }));
-    clock.set(s(6000));
+    // The clock moves with the samples, as it does for a bot that pushes what it just measured.
+    clock.set(s(6000 + 99 * 60));
     await k.push('/v1/metrics', batch(0, 100));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual([]);
+    clock.set(s(6000 + 100 * 60));
     await k.push('/v1/metrics', batch(100, 1, 100));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);
     expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0]?.value).toBe(40);
+    clock.set(s(6000 + 130 * 60));
     await k.push('/v1/metrics', batch(101, 30));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);

@@ -100,6 +100,37 @@ describe('configuration', () => {
     expect(receivers.team).toMatchObject({ thread_id: '1234567890123456789' });
   });
 
+  it('server.auth: false warns that every request is then admin; check-config prints it', () => {
+    const warned = (server: object) =>
+      validateConfig({ server }, 'test.yaml', {}).warnings.filter((w) => w.startsWith('server.auth'));
+    expect(warned({})).toEqual([]);
+    expect(warned({ auth: true })).toEqual([]);
+    const [w] = warned({ auth: false, tokens: [{ name: 'a', token: 'x'.repeat(20), sources: ['*'] }] });
+    expect(w).toMatch(/authentication is off and every request is admin/);
+    expect(w).toMatch(/acknowledge alerts, create and delete silences/);
+    expect(w).toMatch(/POST \/v1\/alertmanager is open too/);
+    expect(warned({ auth: false, alertmanager: { auth: true, token: 'y'.repeat(20) } })[0]).not.toMatch(
+      /alertmanager/,
+    );
+
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'src', 'cli.ts'),
+        'check-config',
+        '--config',
+        yaml('server: {auth: false}\n'),
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    ).toString();
+    expect(out).toMatch(
+      /^warning: server\.auth is false: authentication is off and every request is admin\./,
+    );
+    expect(out).toMatch(/: ok \(/);
+  });
+
   it('klaxon check-config prints every problem and exits 2', () => {
     const file = yaml(
       'rules:\n  - {name: lat, kind: threshold, metric: m, bands: {warning: high}}\nqueue: {shards: 0}\n',
