@@ -1,12 +1,19 @@
 /** The shard commit script (see ShardStore.commit). */
 export const COMMIT_LUA = `
--- Applies one evaluation of a shard atomically, if nobody else committed since it read.
+-- Applies one evaluation of a shard atomically, if nobody else committed since it read and the
+-- job was not applied before (idempotency is checked here, inside the transition).
 -- KEYS: version, rule states, rule timers, alerts, alert timers, done marker, history stream
 -- ARGV: expected version, done TTL (s), history max length, done value ('' for none),
 --       then sections, each a count followed by its items:
 --       rule sets (key, json), rule deletes (key), rule timers (key, due), rule timer deletes (key),
 --       alert sets (fp, json), alert deletes (fp), alert timers (fp, due), alert timer deletes (fp),
 --       history entries (json)
+-- Returns the new version; -1 when another writer committed first; or {-2, done value} when
+-- this job was applied already (a commit that ioredis sent again after its answer was lost).
+if ARGV[4] ~= '' then
+  local done = redis.call('GET', KEYS[6])
+  if done then return {-2, done} end
+end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then
   return -1

@@ -28,6 +28,17 @@ export interface HistoryEntry {
   kind?: string;
 }
 
+/** The job was applied before (its done marker is set): these are the notifications it produced. */
+export class AlreadyApplied extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly notifications: Notification[],
+  ) {
+    super(`job ${jobId} was applied already`);
+    this.name = 'AlreadyApplied';
+  }
+}
+
 export class VersionConflict extends Error {
   constructor(shard: number) {
     super(`shard ${shard} changed while it was being evaluated`);
@@ -103,7 +114,10 @@ export class ShardStore {
     return v == null ? undefined : (JSON.parse(v) as Notification[]);
   }
 
-  /** Applies `changes` if the shard is still at `version`; throws VersionConflict otherwise. */
+  /**
+   * Applies `changes` if the shard is still at `version` and their job was not applied before;
+   * throws VersionConflict or AlreadyApplied otherwise.
+   */
   async commit(shard: number, version: number, changes: ShardChanges, day: string): Promise<number> {
     const args: (string | number)[] = [
       version,
@@ -130,7 +144,7 @@ export class ShardStore {
     args.push(changes.history.length, ...changes.history.map((h) => JSON.stringify(h)));
     const k = this.keys;
     const res = await (
-      this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number> }
+      this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number | [number, string]> }
     ).klaxonCommit(
       k.version(shard),
       k.ruleStates(shard),
@@ -141,6 +155,8 @@ export class ShardStore {
       k.history(shard, day),
       ...args,
     );
+    if (Array.isArray(res))
+      throw new AlreadyApplied(changes.done?.jobId ?? '', JSON.parse(res[1]) as Notification[]);
     if (res === -1) throw new VersionConflict(shard);
     return res;
   }

@@ -14,6 +14,7 @@ import { policyFor, type AlertPolicy, type PolicyDefaults } from '../routing/pol
 import type { RouteTree } from '../routing/routes.js';
 import { silencesFor, type Silence } from '../routing/silences.js';
 import {
+  AlreadyApplied,
   VersionConflict,
   type HistoryEntry,
   type ShardChanges,
@@ -173,6 +174,10 @@ export class Pipeline {
         await this.deps.store.commit(shard, version, outcome.changes, utcDay(now));
         return outcome;
       } catch (err) {
+        // Applied already (by this very commit, sent again after a lost answer, or by a worker
+        // that took the job over): what it produced then is what this job produces.
+        if (err instanceof AlreadyApplied)
+          return { changes: outcome.changes, notifications: err.notifications };
         if (!(err instanceof VersionConflict) || attempt >= 20) throw err;
         this.deps.logger.debug({ shard, attempt }, 'shard changed during evaluation; evaluating again');
       }

@@ -73,7 +73,9 @@ export class Queues {
           ? (this.ingest[first[0]] as Queue).add(
               'batch',
               { type: 'batch', batch: first[1] } satisfies IngestJob,
-              jobOpts,
+              // The batch id as job id: an add that ioredis sends again after a lost answer
+              // finds the job there and adds nothing (a flow's children are added atomically).
+              { ...jobOpts, jobId: `batch.${batch.id}` },
             )
           : this.flow.add({
               name: 'receipt',
