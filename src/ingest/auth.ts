@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IngestConfig } from './config.js';
+import { globMatcher } from '../model/glob.js';
 
 /** Who sent a request. */
 export interface Principal {
@@ -32,14 +33,6 @@ function equalHashed(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
-
 interface StoredToken {
   principal: Principal;
   hash: Buffer;
@@ -52,7 +45,7 @@ export class Authenticator {
   private readonly amPass?: Buffer;
   private readonly authRequired: boolean;
   private readonly amAuthRequired: boolean;
-  private readonly patterns = new Map<string, RegExp>();
+  private readonly patterns = new Map<string, (source: string) => boolean>();
 
   constructor(config: IngestConfig) {
     this.tokens = config.tokens.map((t) => ({
@@ -119,12 +112,12 @@ export class Authenticator {
     return principal.sources.some((p) => {
       if (p === '*') return true;
       if (!p.includes('*') && !p.includes('?')) return p === source;
-      let re = this.patterns.get(p);
-      if (!re) {
-        re = globToRegExp(p);
-        this.patterns.set(p, re);
+      let matches = this.patterns.get(p);
+      if (!matches) {
+        matches = globMatcher(p);
+        this.patterns.set(p, matches);
       }
-      return re.test(source);
+      return matches(source);
     });
   }
 

@@ -7,6 +7,7 @@ import { accessHooks, principalOf, type ServerContext } from './context.js';
 import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
 import { isRedisUnavailable } from '../state/redis-errors.js';
+import { regexProblem } from '../routing/matchers.js';
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -79,13 +80,8 @@ export function buildSilence(raw: unknown, now: number): SilenceInput {
   const v = parseOrThrow(silenceSchema, raw);
   const errors: FieldError[] = [];
   v.matchers.forEach((m, i) => {
-    if (m.op === '=~' || m.op === '!~') {
-      try {
-        new RegExp(`^(?:${m.value})$`);
-      } catch {
-        errors.push({ path: `matchers[${i}].value`, message: 'is not a valid regular expression' });
-      }
-    }
+    const problem = m.op === '=~' || m.op === '!~' ? regexProblem(m.value) : undefined;
+    if (problem) errors.push({ path: `matchers[${i}].value`, message: problem });
   });
   let startsAt = now;
   if (v.startsAt !== undefined) {

@@ -336,6 +336,17 @@ const ROWS: Row[] = [
     { status: 400, error: 'invalid_input', path: 'createdBy', says: /is longer than 128 characters/ },
   ],
   [
+    // Matched with RE2 (linear time): taken, and it can never freeze the process.
+    'silences: a catastrophic-backtracking regex',
+    silence({ matchers: [{ name: 'alertname', op: '=~', value: '(a+)+b' }] }),
+    { status: 201 },
+  ],
+  [
+    'silences: a lookahead, which RE2 cannot run in linear time',
+    silence({ matchers: [{ name: 'alertname', op: '=~', value: '(?=a)a+' }] }),
+    { status: 400, error: 'invalid_input', path: 'matchers[0].value', says: /RE2 syntax/ },
+  ],
+  [
     'silences: empty createdBy',
     silence({ createdBy: '' }),
     { status: 400, error: 'invalid_input', path: 'createdBy', says: /must not be empty/ },

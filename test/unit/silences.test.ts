@@ -58,4 +58,23 @@ describe('silences', () => {
       configSilenceSchema.parse({ matchers: [{ name: 'a', value: 'b' }], ends_at: 'tomorrow' }),
     ).toThrow();
   });
+
+  it('a regex that backtracks forever in other engines matches in linear time (RE2)', () => {
+    // With JavaScript's backtracking RegExp this takes longer than the universe: the test would
+    // hang until its timeout. RE2 answers at once.
+    const s = [silence('evil', [{ name: 'alertname', op: '=~', value: '(a+)+b' }])];
+    const victim = { ...latency, name: `${'a'.repeat(5000)}c` };
+    expect(silencesFor(victim, s, T0)).toEqual([]);
+    expect(silencesFor({ ...latency, name: 'aaab' }, s, T0).map((x) => x.id)).toEqual(['evil']);
+  });
+
+  it('refuses regexes RE2 cannot run in linear time, naming the matcher', () => {
+    const bad = configSilenceSchema.safeParse({
+      matchers: [{ name: 'alertname', op: '=~', value: '(?=api)api.*' }],
+      ends_at: '2030-01-01T00:00:00Z',
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['matchers', 0, 'value']);
+    expect(bad.error?.issues[0]?.message).toMatch(/not a valid regular expression \(RE2 syntax\)/);
+  });
 });

@@ -1,5 +1,6 @@
 import { newBandState, orderedBands, updateBands, type BandState } from './bands.js';
-import { emitVerdict, globMatcher } from './common.js';
+import { globMatcher } from '../../model/glob.js';
+import { emitVerdict } from './common.js';
 import type { AbsenceRule } from './schema.js';
 import type { CompiledRule, RuleContext } from './types.js';
 

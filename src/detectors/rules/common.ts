@@ -1,4 +1,5 @@
 import type { BotEvent } from '../../model/batch.js';
+import { globMatcher } from '../../model/glob.js';
 import { labelsKey } from '../../model/fingerprint.js';
 import type { Unit } from '../../model/format.js';
 import type { AlertSignal } from '../../model/signal.js';
@@ -6,20 +7,6 @@ import { fillTemplate } from './template.js';
 import type { RuleConfig } from './schema.js';
 import type { BandVerdict } from './bands.js';
 import type { RuleContext, Sample, SignalParts } from './types.js';
-
-/** `grid-*` style globs: `*` any run of characters, `?` one. */
-export function globMatcher(pattern: string): (s: string) => boolean {
-  if (!/[*?]/.test(pattern)) return (s) => s === pattern;
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('')
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-  );
-  return (s) => re.test(s);
-}
 
 /** The rule's `match` filter as a predicate on (source, labels). */
 export function inputFilter(rule: RuleConfig): (source: string, labels: Record<string, string>) => boolean {
