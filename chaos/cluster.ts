@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { queueNames } from '../src/state/keys.js';
+import { redisAnswers } from '../test/support/redis-server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'src', 'cli.ts');
@@ -125,24 +126,8 @@ export class ChaosRedis {
     if (this.child) await killChild(this.child, signal);
   }
 
-  private async ping(): Promise<boolean> {
-    // No ready check: ioredis would wait a whole second when it finds Redis loading its AOF;
-    // PING answers LOADING until then, which is what this wants to see.
-    const r = new Redis(this.url, {
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      enableReadyCheck: false,
-    });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      r.disconnect();
-    }
+  private ping(): Promise<boolean> {
+    return redisAnswers(this.url);
   }
 }
 

@@ -15,6 +15,28 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Whether a Redis answers PING at `url` now. No ready check: ioredis would wait a whole second
+ * when it finds Redis loading its AOF; PING answers LOADING until then, which counts as no.
+ */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: false,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** A redis-server of the test's own, for tests that stop, restart or persist Redis. */
 export class OwnRedis {
   private child?: ChildProcess;
@@ -43,26 +65,7 @@ export class OwnRedis {
       ],
       { stdio: 'ignore' },
     );
-    await waitFor(
-      async () => {
-        const r = new Redis(this.url, {
-          lazyConnect: true,
-          retryStrategy: () => null,
-          maxRetriesPerRequest: 0,
-        });
-        r.on('error', () => undefined);
-        try {
-          await r.connect();
-          return (await r.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          r.disconnect();
-        }
-      },
-      10_000,
-      'redis-server to start',
-    );
+    await waitFor(() => redisAnswers(this.url), 10_000, 'redis-server to start');
   }
 
   async stop(): Promise<void> {
