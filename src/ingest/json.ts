@@ -37,14 +37,7 @@ function quoteNonFinite(text: string): string | undefined {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i += 2;
-        else if (d === 34) break;
-        else i++;
-      }
-      i++;
+      i = closingQuote(text, i) + 1;
       continue;
     }
     let token: string | undefined;
@@ -99,13 +92,7 @@ function tooDeep(text: string, max: number): PropertyKey[] | undefined {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
       const start = i;
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i += 2;
-        else if (d === 34) break;
-        else i++;
-      }
+      i = closingQuote(text, i);
       const top = stack[stack.length - 1];
       if (expectKey && top && !top.array) {
         const raw = text.slice(start, i + 1);
@@ -203,4 +190,16 @@ export function parseJsonBody(text: string, opts: JsonBodyOptions = {}): unknown
   }
   refuseProtoKey(text, value);
   return value;
+}
+
+/** The index of the quote that closes the JSON string opening at `open` (or the text's length). */
+function closingQuote(text: string, open: number): number {
+  let i = open + 1;
+  while (i < text.length) {
+    const d = text.charCodeAt(i);
+    if (d === 92 /* \ */) i += 2;
+    else if (d === 34 /* " */) return i;
+    else i++;
+  }
+  return text.length;
 }
