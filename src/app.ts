@@ -4,15 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Channel } from './channels/channel.js';
 import { createChannel, type ChannelDeps } from './channels/registry.js';
+import { TelegramUpdates, telegramWebhooks } from './channels/telegram/updates.js';
 import type { KlaxonConfig } from './config/schema.js';
-import { RuleEngine } from './detectors/rules/engine.js';
 import { buildServer } from './ingest/server.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { healthReport } from './ops/health.js';
 import { createLogger } from './ops/logger.js';
 import { KlaxonMetrics } from './ops/metrics.js';
-import { RouteTree } from './routing/routes.js';
-import type { Silence } from './routing/silences.js';
+import { configSilences } from './routing/silences.js';
 import { RedisAlertApi } from './state/alert-api.js';
 import { Keys, queueNames } from './state/keys.js';
 import { ShardStore } from './state/shard-store.js';
@@ -61,6 +60,7 @@ export class App {
   private apiQueues?: Queues;
   private workQueues?: Queues;
   private alertApi?: RedisAlertApi;
+  private telegramUpdates?: TelegramUpdates;
 
   private constructor(readonly opts: AppOptions) {
     const { config } = opts;
@@ -101,7 +101,10 @@ export class App {
     // The HTTP path fails fast while Redis is away, so that ingest can answer 503 at once.
     const fast = this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     this.apiQueues = new Queues(config, this.keys, fast);
-    this.alertApi = new RedisAlertApi(fast, this.keys, this.clock);
+    const apiQueues = this.apiQueues;
+    this.alertApi = new RedisAlertApi(fast, this.keys, this.clock, (shard, acks) =>
+      apiQueues.enqueueAcks(shard, acks),
+    );
 
     if (role !== 'api') await this.startWorkers();
     if (role !== 'worker') await this.startServer(fast);
@@ -118,29 +121,18 @@ export class App {
       if (first) first = false;
       else void this.workQueues?.init().catch(() => undefined);
     });
-    const alertApi = new RedisAlertApi(redis, this.keys, this.clock);
-    const configSilences: Silence[] = config.silences.map((s, i) => ({
-      id: `config-${i}`,
-      matchers: s.matchers,
-      startsAt: 0,
-      endsAt: Date.parse(s.ends_at),
-      createdBy: 'config',
-      comment: s.comment,
-    }));
+    const workQueues = this.workQueues;
+    const alertApi = new RedisAlertApi(redis, this.keys, this.clock, (shard, acks) =>
+      workQueues.enqueueAcks(shard, acks),
+    );
+    const fromConfig = configSilences(config.silences);
     for (const [name, rc] of Object.entries(config.receivers)) {
       this.channels.set(name, createChannel(name, rc, this.opts.channelDeps));
     }
-    const receivers = new Map(
-      Object.entries(config.receivers).map(([n, r]) => [n, { sendResolved: r.send_resolved }]),
-    );
-    const workQueues = this.workQueues;
     const pipeline = new Pipeline({
       config,
-      engine: new RuleEngine(config.rules),
       store: new ShardStore(redis, this.keys),
-      routes: new RouteTree(config.routes),
-      receivers,
-      silences: async () => [...configSilences, ...(await alertApi.activeSilences())],
+      silences: async () => [...fromConfig, ...(await alertApi.activeSilences())],
       deliver: (ns) => workQueues.deliverAll(ns),
       metrics: this.metrics,
       logger: this.logger,
@@ -178,6 +170,16 @@ export class App {
         prefix: config.redis.prefix,
       }),
     );
+    // Presses of Telegram's "Acknowledge" button: one poller per bot (one process at a time), or its webhook set.
+    this.telegramUpdates = TelegramUpdates.start({
+      receivers: config.receivers,
+      publicUrl: config.server.public_url,
+      prefix: config.redis.prefix,
+      redis,
+      acknowledge: (fp, ack) => alertApi.acknowledge(fp, ack),
+      clock: this.clock,
+      logger: this.logger,
+    });
     if (this.opts.scheduler !== false) {
       const every = config.queue.sweep_every;
       await workQueues.scheduler.upsertJobScheduler(
@@ -186,9 +188,14 @@ export class App {
         { name: 'sweep', opts: { removeOnComplete: 100, removeOnFail: 100 } },
       );
       this.workers.push(
+        // A sweep held by a process that died is taken over as soon as an ingest job would be:
+        // timers (escalation, reminders, what holds kept back) are late by a lock at most.
         new Worker(queueNames.scheduler, async () => this.sweep(), {
           connection: this.patient(),
           prefix: config.redis.prefix,
+          lockDuration: config.queue.lock_duration,
+          stalledInterval: config.queue.stalled_interval,
+          maxStalledCount: 1000,
         }),
       );
     }
@@ -215,6 +222,11 @@ export class App {
       alerts: this.alertApi as RedisAlertApi,
       clock: this.clock,
       logger: this.logger,
+      telegram: telegramWebhooks(config.receivers, {
+        acknowledge: (fp, ack) => (this.alertApi as RedisAlertApi).acknowledge(fp, ack),
+        clock: this.clock,
+        logger: this.logger,
+      }),
     });
     const port = this.opts.port ?? config.server.port;
     const address = await this.server.listen({ host: config.server.host, port });
@@ -256,7 +268,9 @@ export class App {
         })
       : Promise.resolve();
     const workers = Promise.allSettled(this.workers.map((w) => w.close()));
+    const telegram = this.telegramUpdates?.stop();
     const [, finished] = await Promise.all([http, settlesWithin(workers, left())]);
+    if (telegram) await settlesWithin(telegram, Math.max(left(), FORCE_WAIT));
     if (!finished) {
       // Jobs still running, or BullMQ waiting on a Redis that is away (its graceful close waits
       // for the blocking connection to end, which never happens while Redis is unreachable, nor

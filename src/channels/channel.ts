@@ -115,3 +115,17 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, abortError: 
     );
   });
 }
+
+/** Waits `ms`, or less when `signal` aborts (never rejects). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,3 +1,4 @@
+import { ACK_LINK_TTL, ackLink } from '../ingest/ack-links.js';
 import type { AlertView } from '../model/alert.js';
 import { formatDuration } from '../model/duration.js';
 import { formatIn } from '../model/format.js';
@@ -49,6 +50,8 @@ export interface Fact {
 export interface Link {
   text: string;
   href: string;
+  /** The signed "Acknowledge" link: a channel with a button of its own (Telegram) leaves it out. */
+  ack?: true;
 }
 
 export interface Item {
@@ -63,6 +66,11 @@ export interface Item {
 export interface ContentOptions {
   /** Klaxon's own URL as people reach it (`server.public_url`): adds a link to the alert. */
   publicUrl?: string;
+  /**
+   * `server.link_secret`: with `publicUrl`, a firing alert's message gets a signed "Acknowledge"
+   * link (for receivers that cannot post back), valid for ACK_LINK_TTL from the notification.
+   */
+  linkSecret?: string;
 }
 
 /** Longest title (in code points); channels with tighter limits cut further. */
@@ -130,7 +138,7 @@ function describeAlert(n: Notification, opts: ContentOptions): MessageContent {
     description: descriptionOf(a),
     facts,
     labels: otherLabels(a.labels),
-    links: linksOf(a, opts),
+    links: linksOf(n, a, resolved, opts),
     items: [],
     more: 0,
     footer: `alert ${oneLine(a.name)} · fingerprint ${oneLine(a.fingerprint)} · notification ${n.id}`,
@@ -139,16 +147,34 @@ function describeAlert(n: Notification, opts: ContentOptions): MessageContent {
 }
 
 function describeGroup(n: Notification): MessageContent {
-  const total = Math.max(n.total ?? n.alerts.length, n.alerts.length);
+  if (n.kind === 'summary') return describeSummary(n);
   const severity = n.alerts.reduce<Severity>((s, a) => maxSeverity(s, a.severity), 'info');
   const resolved = n.alerts.every((a) => a.status === 'resolved');
   const tag = tagOf(n, severity, resolved);
-  const listed = n.alerts.slice(0, GROUP_LIST_MAX);
-  const firing = n.alerts.filter((a) => a.status !== 'resolved').length;
-  const title =
-    n.kind === 'summary'
-      ? `${total} more ${total === 1 ? 'alert' : 'alerts'} held back by the rate limit`
-      : `${total} alerts` + (firing > 0 && firing < n.alerts.length ? `, ${firing} firing` : '');
+  const firing = n.alerts.filter((a) => a.status !== 'resolved');
+  const ended = n.alerts.length - firing.length;
+  const common = commonLabels(n.alerts);
+  const name = n.alerts.every((a) => a.name === n.alerts[0]?.name) ? n.alerts[0]?.name : undefined;
+  const counts =
+    firing.length > 0
+      ? `${alertsWord(firing.length)} firing${ended > 0 ? `, ${ended} resolved` : ''}`
+      : `${alertsWord(ended)} resolved`;
+  const about =
+    (name !== undefined ? `: ${oneLine(name)}` : '') +
+    (common.source !== undefined ? ` on ${oneLine(common.source)}` : '');
+  const title = truncate(counts + about, TITLE_MAX);
+  const notes: string[] = [];
+  if (n.fallbackFor) notes.push(`Sent here because receiver ${n.fallbackFor} could not be reached.`);
+  if (n.kind === 'repeat') notes.push('Reminder: these alerts are still firing.');
+  const facts: Fact[] = [];
+  if (firing.length > 0) facts.push({ label: 'Firing', value: String(firing.length) });
+  if (ended > 0) facts.push({ label: 'Resolved', value: String(ended) });
+  for (const [key, label] of FACT_LABELS) {
+    const v = common[key];
+    if (v !== undefined && v !== '') facts.push({ label, value: oneLine(v) });
+  }
+  if (firing.length > 0)
+    facts.push({ label: 'Since', value: isoTime(Math.min(...firing.map((a) => a.firingAt ?? a.startsAt))) });
   return {
     kind: n.kind,
     severity,
@@ -157,30 +183,84 @@ function describeGroup(n: Notification): MessageContent {
     title,
     headline: `${tag} ${title}`,
     subject: `[${tag}] ${title}`,
-    notes:
-      n.kind === 'summary'
-        ? ['These alerts were held back by the rate limit; each is listed with its state when it was held.']
-        : [],
+    notes,
+    facts,
+    labels: otherLabels(common),
+    links: [],
+    // Every alert of a group is named: the group is the one message its alerts get.
+    items: n.alerts.map((a) => listItem(a, common)),
+    more: 0,
+    footer: `group of ${n.alerts.length} alerts · notification ${n.id}`,
+    at: n.createdAt,
+  };
+}
+
+/** The alerts a rate limit held back: the first GROUP_LIST_MAX listed, the rest counted. */
+function describeSummary(n: Notification): MessageContent {
+  const total = Math.max(n.total ?? n.alerts.length, n.alerts.length);
+  const severity = n.alerts.reduce<Severity>((s, a) => maxSeverity(s, a.severity), 'info');
+  const resolved = n.alerts.every((a) => a.status === 'resolved');
+  const tag = tagOf(n, severity, resolved);
+  const listed = n.alerts.slice(0, GROUP_LIST_MAX);
+  const title = `${total} more ${total === 1 ? 'alert' : 'alerts'} held back by the rate limit`;
+  return {
+    kind: n.kind,
+    severity,
+    resolved,
+    tag,
+    title,
+    headline: `${tag} ${title}`,
+    subject: `[${tag}] ${title}`,
+    notes: ['These alerts were held back by the rate limit; each is listed with its state when it was held.'],
     facts: [{ label: 'Alerts', value: String(total) }],
     labels: [],
     links: [],
-    items: listed.map((a) => {
-      const done = a.status === 'resolved';
-      const labels = Object.keys(a.labels)
-        .sort()
-        .map((k) => `${oneLine(k)}=${oneLine(a.labels[k] ?? '')}`)
-        .join(', ');
-      return {
-        severity: a.severity,
-        resolved: done,
-        headline: `${done ? 'RESOLVED' : a.severity.toUpperCase()} ${truncate(alertTitle(a), TITLE_MAX)}`,
-        detail: [labels, `since ${isoTime(a.firingAt ?? a.startsAt)}`].filter(Boolean).join(' · '),
-      };
-    }),
+    items: listed.map((a) => listItem(a)),
     more: total - listed.length,
     footer: `notification ${n.id}`,
     at: n.createdAt,
   };
+}
+
+/**
+ * One alert of a list: its headline, then what tells it apart. In a group (`common`: the labels
+ * all its alerts share, shown once for the group) the labels not shared, its value and when it
+ * started or resolved; in a summary every label and when it started.
+ */
+function listItem(a: AlertView, common?: Record<string, string>): Item {
+  const done = a.status === 'resolved';
+  const labels = Object.keys(a.labels)
+    .filter((k) => common?.[k] === undefined)
+    .sort()
+    .map((k) => `${oneLine(k)}=${oneLine(a.labels[k] ?? '')}`)
+    .join(', ');
+  const detail = [labels];
+  if (common && a.value !== undefined) detail.push(`value ${valueOf(a)}`);
+  if (common && a.flapping) detail.push('flapping');
+  detail.push(
+    common && done && a.endsAt !== undefined
+      ? `resolved ${isoTime(a.endsAt)}`
+      : `since ${isoTime(a.firingAt ?? a.startsAt)}`,
+  );
+  return {
+    severity: a.severity,
+    resolved: done,
+    headline: `${done ? 'RESOLVED' : a.severity.toUpperCase()} ${truncate(alertTitle(a), TITLE_MAX)}`,
+    detail: detail.filter(Boolean).join(' · '),
+  };
+}
+
+/** The labels every alert has, with the same value. */
+function commonLabels(alerts: readonly AlertView[]): Record<string, string> {
+  const [first, ...rest] = alerts;
+  if (!first) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(first.labels)) if (rest.every((a) => a.labels[k] === v)) out[k] = v;
+  return out;
+}
+
+function alertsWord(count: number): string {
+  return `${count} ${count === 1 ? 'alert' : 'alerts'}`;
 }
 
 function tagOf(n: Notification, severity: Severity, resolved: boolean): string {
@@ -248,7 +328,15 @@ function valueOf(a: AlertView): string {
   return formatIn(a.unit, a.value as number);
 }
 
-function linksOf(a: AlertView, opts: ContentOptions): Link[] {
+/** Kinds that speak of one firing alert somebody may still take: they offer "Acknowledge". */
+const ACKABLE_KINDS: ReadonlySet<Notification['kind']> = new Set([
+  'firing',
+  'repeat',
+  'escalated',
+  'flapping',
+]);
+
+function linksOf(n: Notification, a: AlertView, resolved: boolean, opts: ContentOptions): Link[] {
   const links: Link[] = (a.links ?? []).map((l) => ({
     href: oneLine(l.href),
     text: oneLine(l.text || l.href),
@@ -261,6 +349,15 @@ function linksOf(a: AlertView, opts: ContentOptions): Link[] {
       href: `${opts.publicUrl.replace(/\/+$/, '')}/v1/alerts/${encodeURIComponent(a.fingerprint)}`,
       text: 'Alert in Klaxon',
     });
+  const taken = a.acknowledged && (a.acknowledged.until === undefined || a.acknowledged.until > n.createdAt);
+  if (opts.publicUrl && opts.linkSecret && ACKABLE_KINDS.has(n.kind) && !resolved && !taken) {
+    const href = ackLink(
+      { publicUrl: opts.publicUrl, secret: opts.linkSecret },
+      a.fingerprint,
+      n.createdAt + ACK_LINK_TTL,
+    );
+    if (href) links.push({ href, text: 'Acknowledge', ack: true });
+  }
   return links.filter((l) => /^https?:\/\//i.test(l.href));
 }
 

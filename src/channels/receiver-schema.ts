@@ -17,6 +17,11 @@ export interface ChannelDefinition<S extends z.ZodType = z.ZodType> {
   targets?(cfg: z.output<S>): string[];
   /** The service's own rate limits for one target (or the receiver): what exceeds them waits. */
   throttle?(cfg: z.output<S>, target: string | undefined): RateWindow[];
+  /**
+   * `false`: the service keeps one conversation per alert (PagerDuty pairs trigger, acknowledge
+   * and resolve by the alert's `dedup_key`), so a grouping route tells it each alert on its own.
+   */
+  groups?: boolean;
 }
 
 export interface RateWindow {

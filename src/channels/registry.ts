@@ -72,6 +72,11 @@ export function targetsOf(cfg: ReceiverConfig): (string | undefined)[] {
 }
 
 /** The rate limits a delivery to this receiver and target keeps to: the receiver's `throttle`, else the service's. */
+/** Whether a grouping route may tell this receiver its alerts in groups. */
+export function groupsAt(cfg: ReceiverConfig | undefined): boolean {
+  return cfg !== undefined && definitionOf(cfg).groups !== false;
+}
+
 export function throttleOf(cfg: ReceiverConfig, target: string | undefined): RateWindow[] {
   if (cfg.throttle === 'off') return [];
   if (cfg.throttle) return cfg.throttle;

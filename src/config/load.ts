@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RuleConfig } from '../detectors/rules/schema.js';
+import { telegramBots } from '../channels/telegram/updates.js';
 import { RouteTree } from '../routing/routes.js';
 import { configSchema, type KlaxonConfig } from './schema.js';
 
@@ -65,6 +66,7 @@ export function validateConfig(
 
   // Presets come first; rules of the file itself replace preset rules of the same name.
   const presetRules: unknown[] = [];
+  const presetInhibitions: unknown[] = [];
   const presets = Array.isArray(doc.presets) ? doc.presets : [];
   presets.forEach((p, i) => {
     if (typeof p !== 'string') return;
@@ -80,8 +82,9 @@ export function validateConfig(
       return;
     }
     try {
-      const preset = readYaml(presetFile, env) as { rules?: unknown[] } | null;
+      const preset = readYaml(presetFile, env) as { rules?: unknown[]; inhibit_rules?: unknown[] } | null;
       presetRules.push(...(preset?.rules ?? []));
+      presetInhibitions.push(...(preset?.inhibit_rules ?? []));
     } catch (err) {
       if (err instanceof ConfigError)
         problems.push(...err.problems.map((q) => ({ ...q, path: `presets[${i}] ${q.path}` })));
@@ -90,10 +93,19 @@ export function validateConfig(
   });
   const ownRules = Array.isArray(doc.rules) ? doc.rules : [];
   const ownNames = new Set(ownRules.map((r) => (r as { name?: unknown })?.name));
-  const merged = {
+  const merged: Record<string, unknown> & { rules: unknown[] } = {
     ...doc,
     rules: [...presetRules.filter((r) => !ownNames.has((r as { name?: unknown })?.name)), ...ownRules],
   };
+  // A preset's inhibit rules apply with the file's own, unless the file names one the same.
+  if (presetInhibitions.length > 0) {
+    const own = Array.isArray(doc.inhibit_rules) ? doc.inhibit_rules : [];
+    const names = new Set(own.map((r) => (r as { name?: unknown })?.name).filter(Boolean));
+    merged.inhibit_rules = [
+      ...presetInhibitions.filter((r) => !names.has((r as { name?: unknown })?.name)),
+      ...own,
+    ];
+  }
   const presetCount = merged.rules.length - ownRules.length;
 
   const parsed = configSchema.safeParse(merged);
@@ -119,6 +131,7 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
         message: `route names receiver ${JSON.stringify(name)}, which is not configured under receivers (configured: ${known})`,
       });
   }
+  problems.push(...telegramBots(config.receivers, config.server.public_url).problems);
   if ((config.routes.receivers ?? []).length === 0) {
     problems.push({
       path: 'routes.receivers',

@@ -4,6 +4,7 @@ import { ruleSchema } from '../detectors/rules/schema.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { durationSchema, positiveDurationSchema } from '../model/duration.js';
 import { routeSchema } from '../routing/routes.js';
+import { inhibitRuleSchema } from '../routing/inhibition.js';
 import { configSilenceSchema } from '../routing/silences.js';
 
 const dedupDefaults = z.strictObject({ window: positiveDurationSchema, max: z.int().min(1).max(1000) });
@@ -73,6 +74,8 @@ export const configSchema = z.strictObject({
   presets: z.array(z.string()).default([]),
   rules: z.array(ruleSchema).default([]),
   silences: z.array(configSilenceSchema).default([]),
+  /** While an alert matching a rule's source fires, alerts matching its target are muted. */
+  inhibit_rules: z.array(inhibitRuleSchema).default([]),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -92,6 +92,12 @@ export const ingestConfigSchema = z.strictObject({
     .trim()
     .refine((s) => /^https?:\/\/[^\s/]+/i.test(s), 'public_url must be an absolute http:// or https:// URL')
     .optional(),
+  /**
+   * Signs the "Acknowledge" links of notifications (`${KLAXON_LINK_SECRET}`): with it and
+   * `public_url`, email and Discord messages of a firing alert carry a link that acknowledges it,
+   * valid for 7 days. A secret: changing it voids the links already sent.
+   */
+  link_secret: secret('link_secret').optional(),
   /** Largest request body, bytes (or `512kb`, `1mib`). */
   body_limit: byteSize.default(1024 * 1024),
   /** Most items (snapshots, events, alerts) in one request. */

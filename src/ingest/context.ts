@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestBatch } from '../model/batch.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
+import type { TelegramWebhooks } from '../channels/telegram/updates.js';
 import type { AlertApi } from './alert-api.js';
 import type { Authenticator } from './auth.js';
 import { unauthorizedMessage, type Access, type Principal } from './auth.js';
@@ -23,6 +24,8 @@ export interface IngestDeps {
   ready(): Promise<boolean>;
   metrics: KlaxonMetrics;
   alerts: AlertApi;
+  /** Telegram receivers in webhook mode; without it `POST /v1/telegram/:receiver` answers 404. */
+  telegram?: TelegramWebhooks;
   /** ms since epoch. */
   clock: () => number;
   logger: Logger;

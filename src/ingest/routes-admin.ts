@@ -1,8 +1,16 @@
 /** Admin API backed by AlertApi: list and acknowledge alerts, list, create and delete silences. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { issuesToErrors, parseIsoTime, summariseErrors, type FieldError } from '../model/inputs.js';
-import type { SilenceInput } from './alert-api.js';
+import {
+  issuesToErrors,
+  parseIsoTime,
+  sourceSchema,
+  summariseErrors,
+  type FieldError,
+} from '../model/inputs.js';
+import { SEVERITIES } from '../model/severity.js';
+import { decodeCursor } from '../state/alert-pages.js';
+import type { AlertQuery, SilenceInput } from './alert-api.js';
 import { accessHooks, principalOf, type ServerContext } from './context.js';
 import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
@@ -12,16 +20,61 @@ import { regexProblem } from '../routing/matchers.js';
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-const listQuerySchema = z.object({
-  status: z
-    .enum(['pending', 'firing', 'resolved'], { error: 'must be pending, firing or resolved' })
-    .optional(),
-});
+/** Most alerts one page of `GET /v1/alerts` holds, and how many without `limit`. */
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 100;
+
+const listQuerySchema = z.strictObject(
+  {
+    status: z
+      .enum(['pending', 'firing', 'resolved'], { error: 'must be pending, firing or resolved' })
+      .optional(),
+    severity: z.enum(SEVERITIES, { error: `must be one of ${SEVERITIES.join(', ')}` }).optional(),
+    source: sourceSchema.optional(),
+    receiver: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(128, { error: 'is longer than 128 characters' })
+      .optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,7}$/, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(1, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+          .max(MAX_PAGE_LIMIT, { error: `must be at most ${MAX_PAGE_LIMIT}` }),
+      )
+      .default(DEFAULT_PAGE_LIMIT),
+    cursor: z
+      .string()
+      .refine((c) => decodeCursor(c) !== undefined, {
+        error: 'is not the cursor of a page (pass the `next` of the previous page as it is)',
+      })
+      .optional(),
+  },
+  { error: 'must be an object' },
+);
 
 const ackSchema = z.strictObject(
   {
     by: z.string({ error: 'must be a string' }).min(1).max(128).optional(),
     comment: z.string({ error: 'must be a string' }).max(1024).optional(),
+    /** The client that sent it, as the alert's history shows it. */
+    via: z.enum(['api', 'cli'], { error: 'must be "api" or "cli"' }).optional(),
+    /** How long the acknowledgement holds: a duration (`2h`) or ms. */
+    expires: z
+      .union([z.string(), z.number()], { error: 'must be a duration such as 2h or 30m' })
+      .transform((v, c) => {
+        const ms = typeof v === 'number' ? v : tryParseDuration(v);
+        if (ms === undefined || ms <= 0) {
+          c.addIssue({ code: 'custom', message: 'must be a duration such as 2h or 30m' });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
   },
   { error: 'must be an object' },
 );
@@ -65,6 +118,15 @@ function parseOrThrow<S extends z.ZodType>(
     throw invalidInput(summariseErrors(errors), errors);
   }
   return r.data;
+}
+
+/**
+ * The query string as names and values. A name given twice (`?status=a&status=b`) stays an
+ * array, which the schema refuses with the name.
+ */
+function queryOf(req: FastifyRequest): Record<string, unknown> {
+  const q = req.query;
+  return q !== null && typeof q === 'object' ? (q as Record<string, unknown>) : {};
 }
 
 function pathParam(req: FastifyRequest, name: string): string {
@@ -127,7 +189,7 @@ function redisUnavailable(
  * (the API's connection fails fast) or too slow gives 503 with Retry-After; any other error is
  * left as it is (a 500: a Klaxon bug, logged with its stack).
  */
-async function withRedis<T>(ctx: ServerContext, call: () => Promise<T>): Promise<T> {
+export async function withRedis<T>(ctx: ServerContext, call: () => Promise<T>): Promise<T> {
   const ms = ctx.deps.config.enqueue_timeout;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -157,11 +219,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
   };
 
   app.get('/v1/alerts', admin('alerts_list'), async (req: FastifyRequest) => {
-    const q = parseOrThrow(listQuerySchema, req.query ?? {});
-    const list = await withRedis(ctx, () =>
-      alerts.listAlerts(q.status === undefined ? {} : { status: q.status }),
-    );
-    return { alerts: list };
+    const q = parseOrThrow(listQuerySchema, queryOf(req));
+    const query: AlertQuery = { limit: q.limit };
+    if (q.status !== undefined) query.status = q.status;
+    if (q.severity !== undefined) query.severity = q.severity;
+    if (q.source !== undefined) query.source = q.source;
+    if (q.receiver !== undefined) query.receiver = q.receiver;
+    if (q.cursor !== undefined) query.cursor = q.cursor;
+    return withRedis(ctx, () => alerts.listAlerts(query));
   });
 
   // The link notifications carry (with `server.public_url`).
@@ -172,18 +237,40 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
     return { alert };
   });
 
-  app.post('/v1/alerts/:fingerprint/ack', admin('alerts_ack'), async (req: FastifyRequest) => {
+  app.get('/v1/alerts/:fingerprint/history', admin('alerts_history'), async (req: FastifyRequest) => {
     const fingerprint = pathParam(req, 'fingerprint');
-    const body = parseOrThrow(ackSchema, req.body ?? {});
-    const ack = {
-      by: body.by ?? principalOf(req).name,
-      at: deps.clock(),
-      ...(body.comment ? { comment: body.comment } : {}),
-    };
-    const alert = await withRedis(ctx, () => alerts.acknowledge(fingerprint, ack));
-    if (!alert) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
-    return { acknowledged: true, alert };
+    const found = await withRedis(ctx, () => alerts.alertHistory(fingerprint));
+    if (!found) throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
+    return found;
   });
+
+  app.post(
+    '/v1/alerts/:fingerprint/ack',
+    admin('alerts_ack'),
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const fingerprint = pathParam(req, 'fingerprint');
+      const body = parseOrThrow(ackSchema, req.body ?? {});
+      const at = deps.clock();
+      const ack = {
+        by: body.by ?? principalOf(req).name,
+        at,
+        via: body.via ?? 'api',
+        ...(body.comment ? { comment: body.comment } : {}),
+        ...(body.expires !== undefined ? { until: at + body.expires } : {}),
+      };
+      const res = await withRedis(ctx, () => alerts.acknowledge(fingerprint, ack));
+      if (res.outcome === 'unknown')
+        throw new HttpError(404, 'not_found', `no alert with fingerprint ${fingerprint}`);
+      if (res.outcome === 'not-firing')
+        throw new HttpError(
+          409,
+          'not_firing',
+          `alert ${fingerprint} is resolved: there is nothing to acknowledge`,
+        );
+      // Applied by the alert's lane in order with its other inputs; the receivers hear of it.
+      return reply.code(202).send({ accepted: true, fingerprint, acknowledged: ack });
+    },
+  );
 
   app.get('/v1/silences', admin('silences_list'), async () => ({
     silences: await withRedis(ctx, () => alerts.listSilences()),

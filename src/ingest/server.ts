@@ -20,9 +20,11 @@ import { formatDuration } from '../model/duration.js';
 import { initRequestState, requestState, type IngestDeps, type ServerContext } from './context.js';
 import { HttpError, QueueUnavailableError, type ErrorBody } from './errors.js';
 import { parseJsonBody } from './json.js';
+import { loggedPath, registerAckLinkRoutes } from './routes-ack-link.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerOpsRoutes } from './routes-ops.js';
+import { registerTelegramRoutes } from './routes-telegram.js';
 
 export type { IngestDeps, HealthReport } from './context.js';
 
@@ -198,7 +200,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
       // No route, so no onResponse hook: count and log the refusal here.
       deps.metrics.rejected.inc({ route: 'unmatched', status: String(answer.status) });
       req.log.info(
-        { method: req.method, path: req.url.split('?')[0]?.slice(0, 200), status: answer.status },
+        { method: req.method, path: loggedPath(req.url), status: answer.status },
         'request refused',
       );
       void reply
@@ -246,7 +248,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
       deps.metrics.rejected.inc({ route: st.route ?? 'unmatched', status: String(status) });
     const fields = {
       method: req.method,
-      path: req.url.split('?')[0],
+      path: loggedPath(req.url),
       status,
       ms: Number.isNaN(st.start) ? undefined : deps.clock() - st.start,
       token: st.principal?.name,
@@ -293,6 +295,8 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     registerOpsRoutes(scope, ctx);
     registerIngestRoutes(scope, ctx);
     registerAdminRoutes(scope, ctx);
+    registerTelegramRoutes(scope, ctx);
+    registerAckLinkRoutes(scope, ctx);
   });
 
   return app;

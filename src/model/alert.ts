@@ -39,7 +39,16 @@ export interface Alert {
   lastNotifiedAt?: number;
   /** Severity last told to receivers; a rise above it is told. */
   notifiedSeverity?: Severity;
-  acknowledged?: { by: string; at: number; comment?: string };
+  acknowledged?: Acknowledged;
+  /**
+   * A firing-side notification that a hold (silence, inhibition, dedup cap) kept back: told once
+   * the hold ends if the alert still fires. `severity`: the most severe level held back.
+   */
+  owed?: { since: number; severity: Severity; hold: Hold; checkAt: number };
+  /** When this episode was first told (ms): escalation steps count from then. */
+  toldAt?: number;
+  /** Escalation steps already taken in this episode (absent: none). */
+  escalated?: number;
   /** Status changes in the flapping window (ms timestamps). */
   transitions: number[];
   flapping: boolean;
@@ -69,5 +78,17 @@ export interface AlertView {
   endsAt?: number;
   occurrences: number;
   flapping?: boolean;
-  acknowledged?: { by: string; at: number; comment?: string };
+  acknowledged?: Acknowledged;
 }
+
+export interface Acknowledged {
+  by: string;
+  at: number;
+  comment?: string;
+  /** It lapses then (ms). */
+  until?: number;
+  via?: string;
+}
+
+/** What can keep a firing-side notification back. */
+export type Hold = 'silence' | 'inhibited' | 'dedup';

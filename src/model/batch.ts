@@ -17,6 +17,21 @@ export interface BotEvent {
   severity?: Severity;
   symbol?: string;
   data: Record<string, unknown>;
+  /** The sender's idempotency key: a repeat with the same id (and source) is evaluated once. */
+  id?: string;
+}
+
+/** Somebody took an alert: an input of the alert's lane like any other. */
+export interface AckInput {
+  fingerprint: string;
+  by: string;
+  comment?: string;
+  /** When it was acknowledged (ms, the accepting server's clock). */
+  at: number;
+  /** The acknowledgement lapses then (ms); the alert is reminded and escalated again if it still fires. */
+  until?: number;
+  /** Where it came from: `api`, `telegram`, `link`, `cli`. */
+  via?: string;
 }
 
 /**
@@ -31,4 +46,6 @@ export interface IngestBatch {
   snapshots: Snapshot[];
   events: BotEvent[];
   alerts: AlertSignal[];
+  /** Acknowledgements (always of alerts of this batch's lane). */
+  acks?: AckInput[];
 }

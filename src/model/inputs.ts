@@ -53,6 +53,7 @@ export const LIMITS = {
   message: 32 * 1024,
   symbol: 64,
   dataKeys: 256,
+  inputId: 128,
 } as const;
 
 /** Sources: letters, digits and `_ . : @ / -`, starting with a letter or digit. */
@@ -279,6 +280,16 @@ const objectError = required('an object');
 // ---------------------------------------------------------------------------------------------
 // Raw input schemas
 
+/**
+ * A sender's idempotency key for an event or a direct alert: a retry with the same id (from the
+ * same source) is accepted and evaluated once.
+ */
+const inputIdSchema = z
+  .string({ error: required('a string') })
+  .min(1, { error: 'must not be empty', abort: true })
+  .max(LIMITS.inputId, { error: `is longer than ${LIMITS.inputId} characters`, abort: true })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces (a UUID, a counter...)' });
+
 export const snapshotInputSchema = z.strictObject(
   {
     source: sourceSchema.optional(),
@@ -300,6 +311,7 @@ export const eventInputSchema = z.strictObject(
     source: sourceSchema.optional(),
     ts: tsSchema.optional(),
     type: eventTypeSchema,
+    id: inputIdSchema.optional(),
     severity: severitySchema.optional(),
     symbol: z
       .string({ error: required('a string') })
@@ -319,6 +331,7 @@ export const eventInputSchema = z.strictObject(
 export const directAlertInputSchema = z.strictObject(
   {
     name: alertNameSchema,
+    id: inputIdSchema.optional(),
     severity: severitySchema,
     title: alertTitleSchema.min(1, { error: 'must not be empty' }),
     message: alertMessageSchema.optional(),
@@ -537,6 +550,7 @@ export function normaliseEvents(body: unknown, ctx: NormaliseContext): Normalise
     const data = v.data ?? {};
     const ev: BotEvent = { source, ts, type: v.type, data };
     if (v.severity !== undefined) ev.severity = v.severity;
+    if (v.id !== undefined) ev.id = v.id;
     const symbol =
       v.symbol ?? (typeof data.symbol === 'string' && data.symbol !== '' ? data.symbol : undefined);
     if (symbol !== undefined) ev.symbol = symbol.slice(0, LIMITS.symbol);
@@ -578,6 +592,7 @@ export function normaliseDirectAlerts(body: unknown, ctx: NormaliseContext): Nor
     };
     if (v.force !== undefined) signal.force = v.force;
     if (v.value !== undefined) signal.value = v.value;
+    if (v.id !== undefined) signal.id = v.id;
     return signal;
   });
 }

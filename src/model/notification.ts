@@ -50,11 +50,31 @@ export interface Notification {
   raisedFrom?: Severity;
   /** Receivers that take over when this one fails for good or stays down (the route's `fallback`). */
   fallback?: { receivers: string[]; afterMs: number };
+  /**
+   * Set by routing when the receiver is reached through a grouping route: the notification is not
+   * delivered on its own but joins its group, which is told as one message (see src/grouping).
+   */
+  group?: GroupRef;
+  /** `escalated`: the escalation step (0 for the first) that passed it on. */
+  step?: number;
   /** Sent to a fallback receiver because this receiver failed. */
   fallbackFor?: string;
   createdAt: number;
   /** Follows an input from the HTTP request to the delivery, for logs. */
   correlationId?: string;
+}
+
+/** The group a notification joins: the route's grouping and the group's label values. */
+export interface GroupRef {
+  /** `<route path>|<label>=<value>,...`: one group per route and label values, per receiver. */
+  key: string;
+  /** The values of the route's `group_by` labels (shown in the group message). */
+  labels: Record<string, string>;
+  waitMs: number;
+  intervalMs: number;
+  repeatMs?: number;
+  /** The alert leaves the group untold: an occurrence alert that stopped recurring. */
+  quiet?: boolean;
 }
 
 /**

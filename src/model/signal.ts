@@ -36,6 +36,8 @@ export interface AlertSignal {
   origin: 'rule' | 'direct' | 'alertmanager';
   /** Alertmanager's own start time, to tell a re-fired alert from a duplicate delivery. */
   startsAt?: number;
+  /** The sender's idempotency key (direct alerts): a repeat with the same id is evaluated once. */
+  id?: string;
   /** Alertmanager link back to the generator, dashboards, runbooks. */
   links?: { href: string; text: string }[];
 }

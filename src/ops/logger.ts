@@ -20,6 +20,8 @@ export function createLogger(
         '*.password',
         '*.pass',
         '*.routing_key',
+        '*.secret_token',
+        '*.link_secret',
         '*.url',
         'config.receivers',
       ],

@@ -1,14 +1,25 @@
-import type { Alert } from '../model/alert.js';
+import type { AckInput } from '../model/batch.js';
+import type { Alert, Hold } from '../model/alert.js';
 import { severityRank, type Severity } from '../model/severity.js';
 import type { AlertSignal } from '../model/signal.js';
 import type { AlertPolicy } from './policy.js';
 
+/** How often an owed alert whose hold has no known end (an inhibition) is looked at again. */
+export const DEFAULT_RECHECK_MS = 10_000;
+/** How often a silenced owed alert is looked at before its silence's end (it may be expired early). */
+const SILENCE_RECHECK_MS = 60_000;
+
 /**
  * A state change worth telling somebody about; routing turns it into notifications. `raised`: a
  * firing alert rose above the severity last told (told like a new firing, with the old severity).
+ * `escalated`: nobody acknowledged it in time, so an escalation step's receivers are told.
  */
 export type Intent =
-  { kind: 'firing' | 'repeat' | 'flapping' | 'resolved' } | { kind: 'raised'; from: Severity };
+  | { kind: 'firing' | 'repeat' | 'flapping' | 'resolved' | 'acknowledged' }
+  /** An occurrence alert stopped recurring: nobody is told, but groups let it go. */
+  | { kind: 'expired' }
+  | { kind: 'raised'; from: Severity }
+  | { kind: 'escalated'; step: number; receivers: string[] };
 
 export interface Step {
   /** The alert after the change (`null`: forget it). */
@@ -16,6 +27,12 @@ export interface Step {
   intents: Intent[];
   /** The new status when the status changed. */
   transition?: 'pending' | 'firing' | 'resolved';
+  /** A firing-side notification was kept back (and is now owed) by this hold. */
+  held?: Hold;
+  /** An expiry nobody is told of: an occurrence alert that stopped recurring. */
+  quiet?: boolean;
+  /** Somebody acknowledged it with this input. */
+  acked?: AckInput;
 }
 
 /**
@@ -54,11 +71,13 @@ export function applySignal(
       endsAt: sig.ts,
       version: active.version + 1,
     };
+    // What was owed is not told any more: it stopped firing. Those told it fired hear it stopped.
+    delete alert.owed;
     const wasFlapping = alert.flapping;
     noteTransition(alert, now, policy);
     // Flapping is told once, on whichever change marks it (a resolve too), and not again after.
     const intents: Intent[] = alert.flapping
-      ? wasFlapping || policy.muted
+      ? wasFlapping || policy.hold
         ? []
         : [{ kind: 'flapping' }]
       : alert.notified.length === 0
@@ -76,21 +95,12 @@ export function applySignal(
     if (sig.kind === 'occurrence' || !amRepeat) alert.occurrences += 1;
     if (sig.origin === 'alertmanager') alert.amStartsAt = sig.startsAt;
     const told = alert.notifiedSeverity;
-    if (
-      told &&
-      severityRank(sig.severity) > severityRank(told) &&
-      !alert.acknowledged &&
-      !alert.flapping &&
-      !policy.muted
-    ) {
-      countNotification(alert, now, policy);
-      return { alert, intents: [{ kind: 'raised', from: told }] };
-    }
-    if (sig.kind === 'occurrence' && !alert.flapping && mayNotify(alert, sig, now, policy)) {
-      countNotification(alert, now, policy);
-      return { alert, intents: [{ kind: 'firing' }] };
-    }
-    return { alert, intents: [] };
+    if (told && severityRank(sig.severity) > severityRank(told) && !alert.acknowledged && !alert.flapping)
+      return tell(alert, { kind: 'raised', from: told }, now, policy, true);
+    if (sig.kind === 'occurrence' && !alert.flapping)
+      return tell(alert, { kind: 'firing' }, now, policy, sig.force === true);
+    // Still firing: a hold that ended since (a silence expired) lets what it kept back out.
+    return alert.owed && !alert.flapping ? payOwed(alert, now, policy) : { alert, intents: [] };
   }
 
   const alert = active
@@ -105,6 +115,9 @@ export function applySignal(
   alert.firingAt = sig.ts;
   alert.endsAt = undefined;
   alert.acknowledged = undefined;
+  delete alert.owed;
+  delete alert.escalated;
+  delete alert.toldAt;
   if (sig.origin === 'alertmanager') alert.amStartsAt = sig.startsAt;
   alert.version = (prev?.version ?? 0) + 1;
   const wasFlapping = alert.flapping;
@@ -112,18 +125,85 @@ export function applySignal(
   if (alert.flapping) {
     return {
       alert,
-      intents: wasFlapping || policy.muted ? [] : [{ kind: 'flapping' }],
+      intents: wasFlapping || policy.hold ? [] : [{ kind: 'flapping' }],
       transition: 'firing',
     };
   }
-  if (!mayNotify(alert, sig, now, policy)) return { alert, intents: [], transition: 'firing' };
-  countNotification(alert, now, policy);
-  return { alert, intents: [{ kind: 'firing' }], transition: 'firing' };
+  return { ...tell(alert, { kind: 'firing' }, now, policy, sig.force === true), transition: 'firing' };
 }
 
 /**
- * What time alone does to an alert: reminders while it fires, quiet expiry of occurrence alerts,
- * the end of flapping, and forgetting resolved alerts after `retainMs`.
+ * Somebody took the alert: reminders and escalation stop, and the receivers told it fires hear
+ * who took it. An acknowledgement of an alert already acknowledged (or resolved) changes nothing.
+ */
+export function acknowledge(alert: Alert, ack: AckInput): Step {
+  if (alert.status === 'resolved' || alert.acknowledged) return { alert, intents: [] };
+  const acknowledged: NonNullable<Alert['acknowledged']> = { by: ack.by, at: ack.at };
+  if (ack.comment) acknowledged.comment = ack.comment;
+  if (ack.until !== undefined) acknowledged.until = ack.until;
+  if (ack.via) acknowledged.via = ack.via;
+  const next: Alert = { ...alert, acknowledged, version: alert.version + 1 };
+  return { alert: next, intents: next.notified.length > 0 ? [{ kind: 'acknowledged' }] : [], acked: ack };
+}
+
+/**
+ * Tells `intent` unless a hold keeps it back: a silence or an inhibition (`policy.hold`), or the
+ * dedup cap (unless `uncapped`: a severity rise, a forced signal). What is kept back is owed.
+ */
+function tell(alert: Alert, intent: Intent, now: number, policy: AlertPolicy, uncapped: boolean): Step {
+  const hold: Hold | undefined =
+    policy.hold ?? (!uncapped && capped(alert, now, policy) ? 'dedup' : undefined);
+  if (hold) {
+    // Recorded when the hold starts (or changes), not again for every signal it keeps back.
+    const fresh = alert.owed?.hold !== hold;
+    owe(alert, hold, now, policy);
+    return fresh ? { alert, intents: [], held: hold } : { alert, intents: [] };
+  }
+  countNotification(alert, now, policy);
+  delete alert.owed;
+  alert.toldAt ??= now;
+  return { alert, intents: [intent] };
+}
+
+/** Records a notification kept back by `hold`, with when to look at it again. */
+function owe(alert: Alert, hold: Hold, now: number, policy: AlertPolicy): void {
+  const before = alert.owed;
+  const severity =
+    before && severityRank(before.severity) > severityRank(alert.severity) ? before.severity : alert.severity;
+  const until =
+    hold === 'dedup' && policy.dedup && alert.windowStart !== undefined
+      ? alert.windowStart + policy.dedup.windowMs
+      : hold === 'silence'
+        ? policy.holdUntil
+        : undefined;
+  // A dedup window ends when it ends. A silence ends at its end, unless it is expired sooner:
+  // looked at again each minute for that. An inhibition ends with its source: each sweep.
+  const every = policy.recheckMs ?? DEFAULT_RECHECK_MS;
+  const checkAt =
+    hold === 'dedup' && until !== undefined
+      ? until
+      : hold === 'silence'
+        ? Math.min(until ?? Infinity, now + Math.max(every, SILENCE_RECHECK_MS))
+        : now + every;
+  alert.owed = { since: before?.since ?? now, severity, hold, checkAt };
+}
+
+/**
+ * Tells what a hold kept back, if the alert still fires and nothing holds it now: a rise above
+ * the severity told, or the firing itself.
+ */
+function payOwed(alert: Alert, now: number, policy: AlertPolicy): Step {
+  if (!alert.owed || alert.status !== 'firing') return { alert, intents: [] };
+  const told = alert.notifiedSeverity;
+  if (told && severityRank(alert.severity) > severityRank(told))
+    return tell(alert, { kind: 'raised', from: told }, now, policy, true);
+  return tell(alert, { kind: 'firing' }, now, policy, false);
+}
+
+/**
+ * What time alone does to an alert: the end of flapping, forgetting resolved alerts after
+ * `retainMs`, quiet expiry of occurrence alerts, an acknowledgement that lapses, what a hold kept
+ * back once it ends, escalation steps, and reminders while it fires.
  */
 export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retainMs: number): Step {
   if (alert.flapping) {
@@ -131,11 +211,7 @@ export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retain
     if (now - last < policy.flap.windowMs) return { alert, intents: [] };
     // Calm again: tell the state it settled in, once.
     const settled: Alert = { ...alert, flapping: false, transitions: [], version: alert.version + 1 };
-    if (settled.status === 'firing') {
-      if (policy.muted) return { alert: settled, intents: [] };
-      countNotification(settled, now, policy);
-      return { alert: settled, intents: [{ kind: 'firing' }] };
-    }
+    if (settled.status === 'firing') return tell(settled, { kind: 'firing' }, now, policy, true);
     // Settled resolved: those told it fired hear that it stopped.
     if (settled.status === 'resolved' && settled.notified.length > 0) {
       return { alert: settled, intents: [{ kind: 'resolved' }] };
@@ -150,29 +226,72 @@ export function tickAlert(alert: Alert, policy: AlertPolicy, now: number, retain
   if (alert.status !== 'firing') return { alert, intents: [] };
   if (alert.kind === 'occurrence' && now - alert.lastSeenAt >= policy.resolveAfterMs) {
     // Expired quietly: occurrences stopped. Nobody is told, and the next one starts afresh.
-    return {
-      alert: { ...alert, status: 'resolved', endsAt: now, notified: [], version: alert.version + 1 },
-      intents: [],
-      transition: 'resolved',
+    const expired: Alert = {
+      ...alert,
+      status: 'resolved',
+      endsAt: now,
+      notified: [],
+      version: alert.version + 1,
     };
+    delete expired.owed;
+    return { alert: expired, intents: [], transition: 'resolved', quiet: true };
+  }
+
+  const next: Alert = { ...alert, version: alert.version + 1 };
+  let changed = false;
+  const intents: Intent[] = [];
+  let held: Hold | undefined;
+  if (next.acknowledged?.until !== undefined && now >= next.acknowledged.until) {
+    // The acknowledgement lapsed: reminders and escalation start again.
+    next.acknowledged = undefined;
+    changed = true;
+  }
+  if (next.owed && now >= next.owed.checkAt) {
+    const paid = payOwed(next, now, policy);
+    intents.push(...paid.intents);
+    held = paid.held;
+    changed = true;
+  }
+  const step = dueEscalation(next, policy, now);
+  if (step !== undefined && !policy.hold) {
+    const s = policy.escalate?.[step];
+    if (s) intents.push({ kind: 'escalated', step, receivers: s.receivers });
+    next.escalated = step + 1;
+    changed = true;
   }
   if (
-    alert.kind === 'state' &&
+    next.kind === 'state' &&
     policy.repeatMs !== undefined &&
-    !alert.acknowledged &&
-    alert.lastNotifiedAt !== undefined &&
-    now - alert.lastNotifiedAt >= policy.repeatMs
+    !next.acknowledged &&
+    next.lastNotifiedAt !== undefined &&
+    now - next.lastNotifiedAt >= policy.repeatMs &&
+    !intents.some((i) => i.kind === 'firing' || i.kind === 'raised')
   ) {
-    const next = { ...alert, version: alert.version + 1 };
-    // A reminder is a notification like any other: the dedup cap bounds it too.
-    if (!mayNotify(next, undefined, now, policy)) {
-      next.lastNotifiedAt = now;
-      return { alert: next, intents: [] };
+    changed = true;
+    // A reminder is a notification like any other: the dedup cap bounds it, and a silence too.
+    if (policy.hold || capped(next, now, policy)) next.lastNotifiedAt = now;
+    else {
+      countNotification(next, now, policy);
+      intents.push({ kind: 'repeat' });
     }
-    countNotification(next, now, policy);
-    return { alert: next, intents: [{ kind: 'repeat' }] };
   }
-  return { alert, intents: [] };
+  if (!changed) return { alert, intents: [] };
+  const out: Step = { alert: next, intents };
+  if (held) out.held = held;
+  return out;
+}
+
+/** The escalation step due now for a told, unacknowledged, firing alert, or undefined. */
+function dueEscalation(alert: Alert, policy: AlertPolicy, now: number): number | undefined {
+  const due = nextEscalation(alert, policy);
+  return due !== undefined && now >= due ? (alert.escalated ?? 0) : undefined;
+}
+
+/** When the next escalation step of the alert is due, or undefined (none left, acknowledged). */
+function nextEscalation(alert: Alert, policy: AlertPolicy): number | undefined {
+  if (alert.status !== 'firing' || alert.acknowledged || alert.toldAt === undefined) return undefined;
+  const s = policy.escalate?.[alert.escalated ?? 0];
+  return s === undefined ? undefined : alert.toldAt + s.afterMs;
 }
 
 /** When `tickAlert` has something to do next for this alert, or undefined. */
@@ -180,21 +299,30 @@ export function nextDue(alert: Alert, policy: AlertPolicy, retainMs: number): nu
   if (alert.flapping) return (alert.transitions[alert.transitions.length - 1] ?? 0) + policy.flap.windowMs;
   if (alert.status === 'resolved') return (alert.endsAt ?? alert.lastSeenAt) + retainMs;
   if (alert.status !== 'firing') return undefined;
-  if (alert.kind === 'occurrence') return alert.lastSeenAt + policy.resolveAfterMs;
-  if (policy.repeatMs !== undefined && !alert.acknowledged && alert.lastNotifiedAt !== undefined)
-    return alert.lastNotifiedAt + policy.repeatMs;
-  return undefined;
+  const due: number[] = [];
+  if (alert.kind === 'occurrence') due.push(alert.lastSeenAt + policy.resolveAfterMs);
+  if (alert.owed) due.push(alert.owed.checkAt);
+  if (alert.acknowledged?.until !== undefined) due.push(alert.acknowledged.until);
+  const escalation = nextEscalation(alert, policy);
+  if (escalation !== undefined) due.push(escalation);
+  if (
+    alert.kind === 'state' &&
+    policy.repeatMs !== undefined &&
+    !alert.acknowledged &&
+    alert.lastNotifiedAt !== undefined
+  )
+    due.push(alert.lastNotifiedAt + policy.repeatMs);
+  return due.length > 0 ? Math.min(...due) : undefined;
 }
 
-function mayNotify(alert: Alert, sig: AlertSignal | undefined, now: number, policy: AlertPolicy): boolean {
-  // A silenced alert is not told, and what is not told does not use up the dedup cap.
-  if (policy.muted) return false;
-  if (sig?.force || !policy.dedup) return true;
+/** Whether the dedup cap keeps a notification back now (starting a new window when one ended). */
+function capped(alert: Alert, now: number, policy: AlertPolicy): boolean {
+  if (!policy.dedup) return false;
   if (alert.windowStart === undefined || now - alert.windowStart >= policy.dedup.windowMs) {
     alert.windowStart = now;
     alert.windowCount = 0;
   }
-  return alert.windowCount < policy.dedup.max;
+  return alert.windowCount >= policy.dedup.max;
 }
 
 function countNotification(alert: Alert, now: number, policy: AlertPolicy): void {

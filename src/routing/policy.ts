@@ -1,4 +1,6 @@
 import type { RuleConfig } from '../detectors/rules/schema.js';
+import type { Hold } from '../model/alert.js';
+import type { EscalationStep } from './routes.js';
 
 /** How the life cycle treats one alert: dedup window and cap, reminders, expiry, flapping. */
 export interface AlertPolicy {
@@ -11,8 +13,17 @@ export interface AlertPolicy {
   flap: { windowMs: number; max: number };
   /** Named receivers instead of the route tree. */
   receivers?: string[];
-  /** A silence matches the alert now: nothing firing-side is told (resolves still are). */
-  muted?: boolean;
+  /**
+   * What keeps firing-side notifications back now (a silence, an inhibiting alert): they are owed
+   * and told once the hold ends. Resolves are never held.
+   */
+  hold?: Exclude<Hold, 'dedup'>;
+  /** When that hold is known to end (a silence's end), if it is. */
+  holdUntil?: number;
+  /** Escalation steps for the alert (only for alerts severe enough), from its route. */
+  escalate?: EscalationStep[];
+  /** How often an owed alert whose hold has no known end is looked at again (ms). */
+  recheckMs?: number;
 }
 
 export interface PolicyDefaults {

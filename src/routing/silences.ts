@@ -19,6 +19,21 @@ export const configSilenceSchema = z.strictObject({
   comment: z.string().optional(),
 });
 
+/** The config file's silences as silences: they hold from start-up until `ends_at`. */
+export function configSilences(list: readonly z.output<typeof configSilenceSchema>[]): Silence[] {
+  return list.map((s, i) => {
+    const silence: Silence = {
+      id: `config-${i}`,
+      matchers: s.matchers,
+      startsAt: 0,
+      endsAt: Date.parse(s.ends_at),
+      createdBy: 'config',
+    };
+    if (s.comment !== undefined) silence.comment = s.comment;
+    return silence;
+  });
+}
+
 /** The silences that apply to `alert` at `now`. */
 export function silencesFor(
   alert: Pick<Alert, 'name' | 'severity' | 'labels'>,

@@ -1,15 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { AlertApi, Acknowledgement, Silence, SilenceInput } from '../ingest/alert-api.js';
+import type {
+  AckResult,
+  AlertApi,
+  AlertHistory,
+  AlertPage,
+  AlertQuery,
+  Acknowledgement,
+  Silence,
+  SilenceInput,
+} from '../ingest/alert-api.js';
+import type { AckInput } from '../model/batch.js';
 import type { Alert } from '../model/alert.js';
+import type { HistoryEntry } from '../model/history.js';
+import { INDEX_PAGE_LUA } from './alert-index-lua.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  entriesOfReply,
+  matchesQuery,
+  mergeShardRanges,
+  type IndexEntry,
+  type IndexPosition,
+} from './alert-pages.js';
 import type { Keys } from './keys.js';
 
-/** Sets one alert only if the shard's version is still the one read (see the commit script). */
-const SET_ALERT_LUA = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return -1 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return redis.call('INCR', KEYS[1])
-`;
+/**
+ * Rounds of index reads one page may take when filters skip alerts; then the page ends short,
+ * with a cursor, so that one request never walks every shard.
+ */
+export const MAX_PAGE_ROUNDS = 4;
+
+/** A pipeline command's reply, or its error thrown (an error of the whole read). */
+function unwrap<T>(r: [Error | null, unknown] | undefined): T {
+  if (!r) throw new Error('Redis gave no reply to a pipelined command');
+  if (r[0]) throw r[0];
+  return r[1] as T;
+}
 
 /** The admin API on Redis: alerts of every shard, acknowledgements and silences. */
 export class RedisAlertApi implements AlertApi {
@@ -17,57 +44,133 @@ export class RedisAlertApi implements AlertApi {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly clock: () => number,
+    /** Queues acknowledgements as an input of a lane (Queues.enqueueAcks). */
+    private readonly submitAcks: (shard: number, acks: AckInput[]) => Promise<void>,
   ) {
-    redis.defineCommand('klaxonSetAlert', { numberOfKeys: 2, lua: SET_ALERT_LUA });
+    redis.defineCommand('klaxonIndexPage', { numberOfKeys: 1, lua: INDEX_PAGE_LUA });
   }
 
-  async listAlerts(filter: { status?: Alert['status'] }): Promise<Alert[]> {
-    const pipe = this.redis.pipeline();
-    for (let s = 0; s < this.keys.shards; s++) pipe.hvals(this.keys.alerts(s));
-    const res = (await pipe.exec()) ?? [];
-    const alerts = res.flatMap(([err, vals]) => {
-      if (err) throw err;
-      return (vals as string[]).map((v) => JSON.parse(v) as Alert);
-    });
-    return alerts
-      .filter((a) => (filter.status ? a.status === filter.status : true))
-      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
-  }
-
-  /** Acknowledging stops reminders and escalations of the alert; its resolve is still told. */
-  async getAlert(fp: string): Promise<Alert | undefined> {
-    const shard = await this.shardOf(fp);
-    if (shard === undefined) return undefined;
-    const raw = await this.redis.hget(this.keys.alerts(shard), fp);
-    return raw ? (JSON.parse(raw) as Alert) : undefined;
-  }
-
-  async acknowledge(fp: string, ack: Acknowledgement): Promise<Alert | undefined> {
-    const shard = await this.shardOf(fp);
-    if (shard === undefined) return undefined;
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const [[verErr, version], [rawErr, raw]] = (await this.redis
-        .multi()
-        .get(this.keys.version(shard))
-        .hget(this.keys.alerts(shard), fp)
-        .exec()) as [[Error | null, string | null], [Error | null, string | null]];
-      if (verErr ?? rawErr) throw verErr ?? rawErr;
-      if (raw == null) return undefined;
-      const alert = JSON.parse(raw) as Alert;
-      alert.acknowledged = { by: ack.by, at: ack.at, ...(ack.comment ? { comment: ack.comment } : {}) };
-      alert.version += 1;
-      const res = await (
-        this.redis as unknown as { klaxonSetAlert(...a: (string | number)[]): Promise<number> }
-      ).klaxonSetAlert(
-        this.keys.version(shard),
-        this.keys.alerts(shard),
-        Number(version ?? 0),
-        fp,
-        JSON.stringify(alert),
-      );
-      if (res !== -1) return alert;
+  async listAlerts(q: AlertQuery): Promise<AlertPage> {
+    const shards =
+      q.source !== undefined
+        ? [this.keys.shardOf(q.source)]
+        : Array.from({ length: this.keys.shards }, (_, s) => s);
+    let pos: IndexPosition | undefined;
+    if (q.cursor !== undefined) {
+      pos = decodeCursor(q.cursor);
+      if (!pos) throw new Error('not a cursor of this listing');
     }
-    throw new Error('the alert kept changing; try again');
+    const alerts: Alert[] = [];
+    // Each round reads a page's worth (and one more) from each shard's index after `pos`, keeps
+    // the first ones of the merged order, and fetches those alerts; filters may leave the page
+    // short, so a few more rounds may follow. After the last round the page ends short, with a
+    // cursor.
+    for (let round = 0; round < MAX_PAGE_ROUNDS; round++) {
+      const ranges = await this.readIndex(shards, pos, q.limit + 1);
+      const { entries, more } = mergeShardRanges(ranges, q.limit);
+      const found = await this.readAlerts(entries);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i] as IndexEntry;
+        pos = e;
+        const a = found.get(e.fp);
+        if (!a || !matchesQuery(a, q)) continue;
+        alerts.push(a);
+        if (alerts.length === q.limit) {
+          const after = more || i < entries.length - 1;
+          return after ? { alerts, next: encodeCursor(e) } : { alerts };
+        }
+      }
+      if (!more || !pos) return { alerts };
+    }
+    return pos ? { alerts, next: encodeCursor(pos) } : { alerts };
+  }
+
+  /** Up to `n` entries of each shard's index after `pos` (from the newest without one). */
+  private async readIndex(
+    shards: readonly number[],
+    pos: IndexPosition | undefined,
+    n: number,
+  ): Promise<IndexEntry[][]> {
+    const pipe = this.redis.pipeline();
+    const paged = pipe as unknown as {
+      klaxonIndexPage(key: string, score: string, fp: string, n: number): unknown;
+    };
+    for (const s of shards)
+      paged.klaxonIndexPage(this.keys.alertIndex(s), pos ? String(pos.score) : '', pos?.fp ?? '', n);
+    const res = (await pipe.exec()) ?? [];
+    return shards.map((s, i) => entriesOfReply(s, unwrap<string[]>(res[i])));
+  }
+
+  /** The alerts of index entries, by fingerprint (an alert forgotten meanwhile is absent). */
+  private async readAlerts(entries: readonly IndexEntry[]): Promise<Map<string, Alert>> {
+    const out = new Map<string, Alert>();
+    const byShard = new Map<number, string[]>();
+    for (const e of entries) {
+      const fps = byShard.get(e.shard);
+      if (fps) fps.push(e.fp);
+      else byShard.set(e.shard, [e.fp]);
+    }
+    if (byShard.size === 0) return out;
+    const pipe = this.redis.pipeline();
+    for (const [s, fps] of byShard) pipe.hmget(this.keys.alerts(s), ...fps);
+    const res = (await pipe.exec()) ?? [];
+    [...byShard.values()].forEach((fps, i) => {
+      const values = unwrap<(string | null)[]>(res[i]);
+      fps.forEach((fp, j) => {
+        const v = values[j];
+        if (v != null) out.set(fp, JSON.parse(v) as Alert);
+      });
+    });
+    return out;
+  }
+
+  async getAlert(fp: string): Promise<Alert | undefined> {
+    const pipe = this.redis.pipeline();
+    for (let s = 0; s < this.keys.shards; s++) pipe.hget(this.keys.alerts(s), fp);
+    const res = (await pipe.exec()) ?? [];
+    for (const r of res) {
+      const raw = unwrap<string | null>(r);
+      if (raw != null) return JSON.parse(raw) as Alert;
+    }
+    return undefined;
+  }
+
+  /**
+   * The alert and its log, in one round trip over every shard: the log outlives the alert for a
+   * while, so it is looked for even where the alert is gone.
+   */
+  async alertHistory(fp: string): Promise<AlertHistory | undefined> {
+    const pipe = this.redis.pipeline();
+    for (let s = 0; s < this.keys.shards; s++)
+      pipe.hget(this.keys.alerts(s), fp).lrange(this.keys.alertLog(s, fp), 0, -1);
+    const res = (await pipe.exec()) ?? [];
+    let alert: Alert | undefined;
+    const history: HistoryEntry[] = [];
+    for (let s = 0; s < this.keys.shards; s++) {
+      const raw = unwrap<string | null>(res[2 * s]);
+      if (raw != null && !alert) alert = JSON.parse(raw) as Alert;
+      for (const line of unwrap<string[]>(res[2 * s + 1])) history.push(JSON.parse(line) as HistoryEntry);
+    }
+    if (!alert && history.length === 0) return undefined;
+    // Newest first, as each log is kept (a fingerprint lives in one shard, so this is one log).
+    history.sort((a, b) => b.t - a.t);
+    return alert ? { alert, history } : { history };
+  }
+
+  /**
+   * Acknowledging is an input like any other: it goes to the alert's lane, where the life cycle
+   * stops reminders and escalation, records it, and tells the receivers that were told it fires.
+   */
+  async acknowledge(fp: string, ack: Acknowledgement): Promise<AckResult> {
+    const alert = await this.getAlert(fp);
+    if (!alert) return { outcome: 'unknown' };
+    if (alert.status === 'resolved') return { outcome: 'not-firing', alert };
+    const input: AckInput = { fingerprint: fp, by: ack.by, at: ack.at };
+    if (ack.comment) input.comment = ack.comment;
+    if (ack.until !== undefined) input.until = ack.until;
+    if (ack.via) input.via = ack.via;
+    await this.submitAcks(this.keys.shardOf(alert.labels.source ?? ''), [input]);
+    return { outcome: 'accepted', alert };
   }
 
   async listSilences(): Promise<Silence[]> {
@@ -94,16 +197,5 @@ export class RedisAlertApi implements AlertApi {
 
   async deleteSilence(id: string): Promise<boolean> {
     return (await this.redis.hdel(this.keys.silences(), id)) === 1;
-  }
-
-  private async shardOf(fp: string): Promise<number | undefined> {
-    const pipe = this.redis.pipeline();
-    for (let s = 0; s < this.keys.shards; s++) pipe.hexists(this.keys.alerts(s), fp);
-    const res = (await pipe.exec()) ?? [];
-    // A pipeline reports each command's error in its result: one is an error of the whole read.
-    const failed = res.find(([err]) => err);
-    if (failed) throw failed[0];
-    const i = res.findIndex(([, v]) => v === 1);
-    return i === -1 ? undefined : i;
   }
 }

@@ -40,6 +40,22 @@ export class Keys {
   version(shard: number): string {
     return `${this.tag(shard)}:version`;
   }
+  /** The shard's alerts by last change (ms): a sorted set of fingerprints, for listing pages. */
+  alertIndex(shard: number): string {
+    return `${this.tag(shard)}:alert-index`;
+  }
+  /** One alert's transitions and notifications, newest first (a capped list). */
+  alertLog(shard: number, fp: string): string {
+    return `${this.tag(shard)}:log:${fp}`;
+  }
+  /** A sender's idempotency key, kept for the dedup window: the input was evaluated. */
+  inputId(shard: number, source: string, id: string): string {
+    return `${this.tag(shard)}:id:${source}:${id}`;
+  }
+  /** The shard's firing alerts that may inhibit others (hash fingerprint -> JSON). */
+  inhibitors(shard: number): string {
+    return `${this.tag(shard)}:inhibitors`;
+  }
   /** Marks an ingest job as applied, holding the notifications it produced. */
   done(shard: number, jobId: string): string {
     return `${this.tag(shard)}:done:${jobId}`;
@@ -76,6 +92,16 @@ export class Keys {
   /** Last delivery success and failure per receiver (for /health). */
   receiverStatus(): string {
     return `${this.prefix}:receiver-status`;
+  }
+
+  // Grouping (src/grouping): one group per receiver and group key, named by a hash of that key.
+  /** A group at a receiver: hash of `v` (version), `meta` (JSON), `m:<fp>` members, `g:<fp>` members gone. */
+  group(receiver: string, hash: string): string {
+    return `${this.prefix}:group:${receiver}:${hash}`;
+  }
+  /** What flush `seq` of a group produced, so that a flush run again sends the same message. */
+  groupFlush(receiver: string, hash: string, seq: number): string {
+    return `${this.group(receiver, hash)}:flush:${seq}`;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Alert } from '../model/alert.js';
+import type { HistoryEntry } from '../model/history.js';
+import type { Inhibitor } from '../routing/inhibition.js';
 import type { Notification } from '../model/notification.js';
 import { COMMIT_LUA } from './commit-lua.js';
 import type { Keys } from './keys.js';
@@ -10,23 +12,53 @@ export interface ShardChanges {
   ruleTimers: Map<string, number | null>;
   alertWrites: Map<string, Alert | null>;
   alertTimers: Map<string, number | null>;
-  history: object[];
+  history: HistoryEntry[];
+  /** This shard's alerts that may (or may no longer: `null`) inhibit others. */
+  inhibitors: Map<string, Inhibitor | null>;
+  /**
+   * Senders' idempotency keys of the inputs evaluated at `at`, remembered for `ttlMs` (in Redis
+   * from the moment of the commit: a key expires by the server's clock).
+   */
+  inputIds?: { ids: InputId[]; at: number; ttlMs: number };
   /** Marks the ingest job as applied, keeping the notifications it produced. */
   done?: { jobId: string; notifications: Notification[] };
 }
 
-/** One line of history: a transition of an alert or a notification sent to a receiver. */
-export interface HistoryEntry {
-  t: number;
-  type: 'transition' | 'notification';
-  fp: string;
-  name: string;
-  severity: string;
-  status?: string;
-  source?: string;
-  receiver?: string;
-  kind?: string;
+/** A sender's idempotency key: unique per source. */
+export interface InputId {
+  source: string;
+  id: string;
 }
+
+/**
+ * A lane's state, wherever it is kept: Redis (ShardStore) for the service, memory (MemoryLane)
+ * for replay and tests. The pipeline reads and commits through it and decides with `decide()`.
+ */
+export interface LaneStore {
+  readonly shards: number;
+  shardOf(source: string): number;
+  loadRules(
+    shard: number,
+    keys: readonly string[],
+  ): Promise<{ version: number; states: Map<string, unknown> }>;
+  loadAlerts(shard: number, fps: readonly string[]): Promise<Map<string, Alert>>;
+  dueRuleTimers(shard: number, now: number, limit: number): Promise<string[]>;
+  dueAlertTimers(shard: number, now: number, limit: number): Promise<string[]>;
+  ruleStatesExist(shard: number, keys: readonly string[]): Promise<boolean[]>;
+  /** Which of these input ids were evaluated already (and are still remembered at `now`). */
+  seenInputs(shard: number, ids: readonly InputId[], now: number): Promise<boolean[]>;
+  /** The firing alerts that may inhibit others, of every lane. */
+  inhibitors(): Promise<Map<string, Inhibitor>>;
+  /** What an already applied job produced, or undefined when it was not applied. */
+  done(shard: number, jobId: string): Promise<Notification[] | undefined>;
+  /** Applies `changes` at once if the shard is still at `version` and the job was not applied. */
+  commit(shard: number, version: number, changes: ShardChanges, day: string): Promise<number>;
+}
+
+/** An applied job's marker lives twice as long as the job it guards is kept (1 h). */
+export const DONE_TTL_SEC = 2 * 3600;
+/** Entries kept in one alert's log. */
+export const ALERT_LOG_MAX = 100;
 
 /** The job was applied before (its done marker is set): these are the notifications it produced. */
 export class AlreadyApplied extends Error {
@@ -46,14 +78,48 @@ export class VersionConflict extends Error {
   }
 }
 
-/** Reads and writes a shard's state: rule and detector states, alerts, timers, history. */
-export class ShardStore {
+/** Reads and writes a shard's state in Redis: rule and detector states, alerts, timers, history. */
+export class ShardStore implements LaneStore {
   constructor(
     private readonly redis: Redis,
     readonly keys: Keys,
-    private readonly opts: { doneTtlSec?: number; historyMaxLen?: number } = {},
+    private readonly opts: {
+      doneTtlSec?: number;
+      historyMaxLen?: number;
+      /** How long an alert's log outlives its last entry (ms). */
+      alertLogTtlMs?: number;
+    } = {},
   ) {
-    redis.defineCommand('klaxonCommit', { numberOfKeys: 7, lua: COMMIT_LUA });
+    redis.defineCommand('klaxonCommit', { lua: COMMIT_LUA });
+  }
+
+  get shards(): number {
+    return this.keys.shards;
+  }
+
+  shardOf(source: string): number {
+    return this.keys.shardOf(source);
+  }
+
+  async seenInputs(shard: number, ids: readonly InputId[]): Promise<boolean[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const i of ids) pipe.exists(this.keys.inputId(shard, i.source, i.id));
+    const res = await pipe.exec();
+    return (res ?? []).map((r) => unwrap<number>(r) === 1);
+  }
+
+  async inhibitors(): Promise<Map<string, Inhibitor>> {
+    const pipe = this.redis.pipeline();
+    for (let s = 0; s < this.keys.shards; s++) pipe.hvals(this.keys.inhibitors(s));
+    const res = (await pipe.exec()) ?? [];
+    const out = new Map<string, Inhibitor>();
+    for (const r of res)
+      for (const v of unwrap<string[]>(r)) {
+        const i = JSON.parse(v) as Inhibitor;
+        out.set(i.fingerprint, i);
+      }
+    return out;
   }
 
   /** The shard's version and the rule states under `keys`, in one round trip. */
@@ -92,11 +158,11 @@ export class ShardStore {
     return all.map((v) => JSON.parse(v) as Alert);
   }
 
-  async dueRuleTimers(shard: number, now: number, limit = 1000): Promise<string[]> {
+  async dueRuleTimers(shard: number, now: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.ruleTimers(shard), '-inf', now, 'LIMIT', 0, limit);
   }
 
-  async dueAlertTimers(shard: number, now: number, limit = 1000): Promise<string[]> {
+  async dueAlertTimers(shard: number, now: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.alertTimers(shard), '-inf', now, 'LIMIT', 0, limit);
   }
 
@@ -119,33 +185,41 @@ export class ShardStore {
    * throws VersionConflict or AlreadyApplied otherwise.
    */
   async commit(shard: number, version: number, changes: ShardChanges, day: string): Promise<number> {
+    const k = this.keys;
     const args: (string | number)[] = [
       version,
-      this.opts.doneTtlSec ?? 7 * 86400,
+      this.opts.doneTtlSec ?? DONE_TTL_SEC,
       this.opts.historyMaxLen ?? 200_000,
       changes.done ? JSON.stringify(changes.done.notifications) : '',
+      this.opts.alertLogTtlMs ?? 8 * 86_400_000,
+      ALERT_LOG_MAX,
+      Math.ceil(changes.inputIds?.ttlMs ?? 1),
     ];
     const sets: (string | number)[] = [];
     const dels: string[] = [];
-    for (const [k, v] of changes.ruleWrites) {
-      if (v === null) dels.push(k);
-      else sets.push(k, JSON.stringify(v));
+    for (const [key, v] of changes.ruleWrites) {
+      if (v === null) dels.push(key);
+      else sets.push(key, JSON.stringify(v));
     }
     args.push(sets.length / 2, ...sets, dels.length, ...dels);
     pushTimers(args, changes.ruleTimers);
-    const aSets: string[] = [];
+    const aSets: (string | number)[] = [];
     const aDels: string[] = [];
     for (const [fp, a] of changes.alertWrites) {
       if (a === null) aDels.push(fp);
-      else aSets.push(fp, JSON.stringify(a));
+      else aSets.push(fp, JSON.stringify(a), a.lastSeenAt);
     }
-    args.push(aSets.length / 2, ...aSets, aDels.length, ...aDels);
+    args.push(aSets.length / 3, ...aSets, aDels.length, ...aDels);
     pushTimers(args, changes.alertTimers);
     args.push(changes.history.length, ...changes.history.map((h) => JSON.stringify(h)));
-    const k = this.keys;
-    const res = await (
-      this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number | [number, string]> }
-    ).klaxonCommit(
+    const iSets: string[] = [];
+    const iDels: string[] = [];
+    for (const [fp, i] of changes.inhibitors) {
+      if (i === null) iDels.push(fp);
+      else iSets.push(fp, JSON.stringify(i));
+    }
+    args.push(iSets.length / 2, ...iSets, iDels.length, ...iDels, changes.inputIds?.ids.length ?? 0);
+    const keys = [
       k.version(shard),
       k.ruleStates(shard),
       k.ruleTimers(shard),
@@ -153,8 +227,14 @@ export class ShardStore {
       k.alertTimers(shard),
       k.done(shard, changes.done?.jobId ?? 'none'),
       k.history(shard, day),
-      ...args,
-    );
+      k.alertIndex(shard),
+      k.inhibitors(shard),
+      ...changes.history.map((h) => k.alertLog(shard, h.fp)),
+      ...(changes.inputIds?.ids ?? []).map((i) => k.inputId(shard, i.source, i.id)),
+    ];
+    const res = await (
+      this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number | [number, string]> }
+    ).klaxonCommit(keys.length, ...keys, ...args);
     if (Array.isArray(res))
       throw new AlreadyApplied(changes.done?.jobId ?? '', JSON.parse(res[1]) as Notification[]);
     if (res === -1) throw new VersionConflict(shard);

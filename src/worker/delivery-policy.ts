@@ -1,5 +1,6 @@
 import type { SendError } from '../channels/channel.js';
-import type { Notification } from '../model/notification.js';
+import type { AlertView } from '../model/alert.js';
+import { leadAlert, type Notification } from '../model/notification.js';
 
 /**
  * What the delivery worker does after a failed send, decided from the failure alone (pure):
@@ -57,4 +58,17 @@ export function fallbackCopy(n: Notification, receiver: string): Notification {
   delete copy.target;
   if (n.after !== undefined) copy.after = `${n.after}.fallback.${receiver}`;
   return copy;
+}
+
+/**
+ * What a rate limit held back, one entry per alert in the order they were first held, each as
+ * last told: an alert that rose to critical while held is listed once, as critical.
+ */
+export function latestPerAlert(held: readonly Notification[]): AlertView[] {
+  const latest = new Map<string, AlertView>();
+  for (const n of held) {
+    const a = leadAlert(n);
+    latest.set(a.fingerprint, a);
+  }
+  return [...latest.values()];
 }

@@ -5,11 +5,12 @@ import { raceAbort, SendError, type Channel, type SendOutcome } from '../channel
 import { describe } from '../channels/content.js';
 import { throttleOf } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
-import { leadAlert, type Notification } from '../model/notification.js';
+import { GROUP_JOB, runGroupFlush } from '../grouping/group-jobs.js';
+import type { Notification } from '../model/notification.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
 import { queueNames, type Keys } from '../state/keys.js';
 import { DeliveryStore, type DeadLetter } from './delivery-store.js';
-import { failureAction, fallbackCopy, mayFold } from './delivery-policy.js';
+import { failureAction, fallbackCopy, latestPerAlert, mayFold } from './delivery-policy.js';
 
 /** How many held-back alerts a summary carries in full (the rest are counted). */
 const SUMMARY_ALERTS_MAX = 50;
@@ -78,6 +79,8 @@ interface WorkerContext {
 
 async function deliverOne(ctx: WorkerContext, job: Job<Notification>, token?: string): Promise<unknown> {
   const { deps, store, receiver } = ctx;
+  // A group's flush: its message is enqueued as an ordinary notification (src/grouping).
+  if (job.name === GROUP_JOB) return runGroupFlush(deps, receiver, job.data);
   const now = deps.clock();
   let n = job.data;
   let heldCount = 0;
@@ -156,7 +159,8 @@ async function sendWithin(ctx: WorkerContext, n: Notification, now: number): Pro
   const ms = ctx.deps.config.queue.delivery.timeout;
   const signal = AbortSignal.timeout(ms);
   const previous = await ctx.store.messageRef(n);
-  const content = describe(n, { publicUrl: ctx.deps.config.server.public_url });
+  const { public_url: publicUrl, link_secret: linkSecret } = ctx.deps.config.server;
+  const content = describe(n, { publicUrl, linkSecret });
   const timedOut = () =>
     new SendError(`${ctx.channel.type} receiver "${ctx.receiver}": no answer within ${ms} ms`, {
       retryable: true,
@@ -271,12 +275,13 @@ async function summaryOf(
   const held = await ctx.store.held(ctx.receiver, first.target);
   const head = held[0];
   if (!head) return undefined;
+  const alerts = latestPerAlert(held);
   const n: Notification = {
     id: `summary.${head.id}`,
     receiver: ctx.receiver,
     kind: 'summary',
-    alerts: held.slice(0, SUMMARY_ALERTS_MAX).map(leadAlert),
-    total: held.length,
+    alerts: alerts.slice(0, SUMMARY_ALERTS_MAX),
+    total: alerts.length,
     thread: `summary.${head.id}`,
     createdAt: now,
   };

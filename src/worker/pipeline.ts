@@ -1,36 +1,36 @@
 import type { Logger } from 'pino';
+import { groupsAt } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
-import type { RuleEngine } from '../detectors/rules/engine.js';
+import { RuleEngine } from '../detectors/rules/engine.js';
 import type { RuleConfig } from '../detectors/rules/schema.js';
-import type { Alert } from '../model/alert.js';
 import type { IngestBatch } from '../model/batch.js';
-import { fingerprint } from '../model/fingerprint.js';
 import type { Notification } from '../model/notification.js';
 import type { AlertSignal } from '../model/signal.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
-import { applySignal, nextDue, tickAlert, type Step } from '../routing/lifecycle.js';
-import { route } from '../routing/notify.js';
+import { alertsNeeded, decide, type LaneInputs } from '../routing/decide.js';
+import { compileInhibitRules, type InhibitRule, type Inhibitor } from '../routing/inhibition.js';
 import { policyFor, type AlertPolicy, type PolicyDefaults } from '../routing/policy.js';
-import type { RouteTree } from '../routing/routes.js';
-import { silencesFor, type Silence } from '../routing/silences.js';
+import type { ReceiverInfo } from '../routing/notify.js';
+import { RouteTree } from '../routing/routes.js';
+import type { Silence } from '../routing/silences.js';
 import {
   AlreadyApplied,
   VersionConflict,
-  type HistoryEntry,
+  type InputId,
+  type LaneStore,
   type ShardChanges,
-  type ShardStore,
 } from '../state/shard-store.js';
 
 /** Due timers taken per round of a tick. */
 const TICK_BATCH = 1000;
+/** A sender's input id is remembered at least this long (or the dedup window, if longer). */
+const MIN_INPUT_ID_MS = 3_600_000;
 
 export interface PipelineDeps {
+  /** Rules, routes, receivers, inhibit rules and defaults come from it. */
   config: KlaxonConfig;
-  engine: RuleEngine;
-  store: ShardStore;
-  routes: RouteTree;
-  /** Receivers that exist, with whether they want resolves. */
-  receivers: ReadonlyMap<string, { sendResolved: boolean }>;
+  /** Where the lanes' state lives: Redis (ShardStore) live, memory (MemoryLane) in replay and tests. */
+  store: LaneStore;
   silences(): Promise<Silence[]>;
   /** Enqueues delivery jobs (idempotent by notification id). */
   deliver(notifications: Notification[]): Promise<void>;
@@ -45,18 +45,33 @@ interface Outcome {
 }
 
 /**
- * From inputs to notifications for one shard: evaluate rules and detectors, apply the signals to
- * the alerts' life cycle, route, then commit everything at once and enqueue the deliveries.
+ * From inputs to notifications for one shard: evaluate rules and detectors, decide the alerts'
+ * life cycle (`decide()`), then commit everything at once and enqueue the deliveries.
  * Decisions use the batch's accept time (or the tick's time), never the wall clock, so a job that
  * runs again after a crash decides exactly as it did the first time.
  */
 export class Pipeline {
+  private readonly engine: RuleEngine;
+  private readonly routes: RouteTree;
+  /** Receivers that exist, with whether they want resolves and may be told in groups. */
+  private readonly receivers: ReadonlyMap<string, ReceiverInfo>;
   private readonly rules = new Map<string, RuleConfig>();
   private readonly defaults: PolicyDefaults;
   private readonly directDefaults: PolicyDefaults;
+  private readonly inhibitRules: InhibitRule[];
+  private readonly inputIdMs: number;
 
   constructor(private readonly deps: PipelineDeps) {
-    for (const r of deps.config.rules) this.rules.set(r.name, r);
+    const { config } = deps;
+    this.engine = new RuleEngine(config.rules);
+    this.routes = new RouteTree(config.routes);
+    this.receivers = new Map(
+      Object.entries(config.receivers).map(([n, r]) => [
+        n,
+        { sendResolved: r.send_resolved, groups: groupsAt(r) },
+      ]),
+    );
+    for (const r of config.rules) this.rules.set(r.name, r);
     const d = deps.config.defaults;
     this.defaults = {
       dedup: { windowMs: d.dedup.window, max: d.dedup.max },
@@ -68,26 +83,39 @@ export class Pipeline {
     this.directDefaults = direct
       ? { ...this.defaults, dedup: { windowMs: direct.window, max: direct.max } }
       : this.defaults;
+    this.inhibitRules = compileInhibitRules(deps.config.inhibit_rules);
+    this.inputIdMs = Math.max(MIN_INPUT_ID_MS, d.dedup.window, direct?.window ?? 0);
   }
 
   /** Evaluates one accepted batch (or the part of it that belongs to `shard`). */
   async processBatch(shard: number, jobId: string, batch: IngestBatch): Promise<Notification[]> {
-    const already = await this.deps.store.done(shard, jobId);
+    const { store } = this.deps;
+    const { engine } = this;
+    const already = await store.done(shard, jobId);
     if (already) {
       // Applied before a crash: make sure its deliveries were enqueued (ids make this idempotent).
       await this.deps.deliver(already);
       return already;
     }
     const now = batch.receivedAt;
-    const plan = this.deps.engine.plan(batch);
+    const plan = engine.plan(batch);
+    const ids = inputIds(batch);
     const { notifications } = await this.withRetry(
       shard,
       async (version, states) => {
-        const result = this.deps.engine.run(plan, states, now);
-        const signals = [...result.signals, ...batch.alerts];
-        const outcome = await this.applySignals(shard, signals, now, batch.correlationId);
+        // Inputs whose id was evaluated before (a sender's retry) are left out, once.
+        const seen = ids.length > 0 ? await store.seenInputs(shard, ids, now) : [];
+        const fresh = seen.some(Boolean) || hasRepeats(ids) ? withoutSeen(batch, ids, seen) : batch;
+        const result = engine.run(fresh === batch ? plan : engine.plan(fresh), states, now);
+        const outcome = await this.decideLane(
+          shard,
+          { signals: [...result.signals, ...fresh.alerts], acks: fresh.acks ?? [], due: [] },
+          now,
+          batch.correlationId,
+        );
         outcome.changes.ruleWrites = result.writes;
         outcome.changes.ruleTimers = result.timers;
+        outcome.changes.inputIds = { ids: ids.filter((_, i) => !seen[i]), at: now, ttlMs: this.inputIdMs };
         outcome.changes.done = { jobId, notifications: outcome.notifications };
         return { version, outcome };
       },
@@ -122,13 +150,14 @@ export class Pipeline {
     jobId: string,
     now: number,
   ): Promise<{ notifications: Notification[]; full: boolean }> {
-    const already = await this.deps.store.done(shard, jobId);
+    const { store } = this.deps;
+    const { engine } = this;
+    const already = await store.done(shard, jobId);
     if (already) {
       await this.deps.deliver(already);
       return { notifications: already, full: true };
     }
-    const { store, engine } = this.deps;
-    const expected = engine.expected().filter((e) => store.keys.shardOf(e.source) === shard);
+    const expected = engine.expected().filter((e) => store.shardOf(e.source) === shard);
     const exists = await store.ruleStatesExist(
       shard,
       expected.map((e) => e.key),
@@ -136,17 +165,18 @@ export class Pipeline {
     const missing = expected.filter((_, i) => !exists[i]);
     const dueRules = await store.dueRuleTimers(shard, now, TICK_BATCH);
     const dueAlerts = await store.dueAlertTimers(shard, now, TICK_BATCH);
+    // Nothing due: an idle sweep writes nothing at all (no commit, no done marker).
+    if (missing.length === 0 && dueRules.length === 0 && dueAlerts.length === 0)
+      return { notifications: [], full: false };
     const { notifications } = await this.withRetry(
       shard,
       async (version, states) => {
         const seeded = engine.seed(missing, states, now);
         const ticked = engine.tick(dueRules, states, now);
-        const outcome = await this.applySignals(
+        const outcome = await this.decideLane(
           shard,
-          [...seeded.signals, ...ticked.signals],
+          { signals: [...seeded.signals, ...ticked.signals], acks: [], due: dueAlerts },
           now,
-          undefined,
-          dueAlerts,
         );
         outcome.changes.ruleWrites = new Map([...seeded.writes, ...ticked.writes]);
         outcome.changes.ruleTimers = new Map([...seeded.timers, ...ticked.timers]);
@@ -184,70 +214,48 @@ export class Pipeline {
     }
   }
 
-  private async applySignals(
+  /** Loads what the life cycle needs and decides (`decide()`); the caller commits. */
+  private async decideLane(
     shard: number,
-    signals: AlertSignal[],
+    inputs: LaneInputs,
     now: number,
     correlationId?: string,
-    dueAlerts: string[] = [],
   ): Promise<Outcome> {
-    const fps = signals.map((s) => fingerprint(s.name, s.labels));
-    const alerts = await this.deps.store.loadAlerts(shard, [...new Set([...fps, ...dueAlerts])]);
-    const silences = signals.length > 0 || dueAlerts.length > 0 ? await this.deps.silences() : [];
-    const changes: ShardChanges = {
-      ruleWrites: new Map(),
-      ruleTimers: new Map(),
-      alertWrites: new Map(),
-      alertTimers: new Map(),
-      history: [],
-    };
-    const notifications: Notification[] = [];
-    const ctx = { routes: this.deps.routes, receivers: this.deps.receivers, now, correlationId };
-
-    const settle = (fp: string, step: Step, policy: AlertPolicy, sig?: AlertSignal) => {
-      const alert = step.alert;
-      if (alert && step.intents.length > 0) {
-        const ns = route(alert, step.intents, policy, ctx);
-        notifications.push(...ns);
-        for (const n of ns) changes.history.push(history(now, alert, 'notification', n.kind, n.receiver));
-      }
-      if (step.transition) {
-        this.deps.metrics?.transitions.inc({ status: step.transition });
-        const a = alert ?? (sig ? { name: sig.name, severity: sig.severity, labels: sig.labels } : undefined);
-        if (a)
-          changes.history.push({
-            t: now,
-            type: 'transition',
-            fp,
-            name: a.name,
-            severity: a.severity,
-            status: step.transition,
-            source: a.labels.source,
-          });
-      }
-      if (alert) alerts.set(fp, alert);
-      else alerts.delete(fp);
-      changes.alertWrites.set(fp, alert);
-      changes.alertTimers.set(fp, alert ? (nextDue(alert, policy, this.retainMs) ?? null) : null);
-    };
-
-    const muted = (a: Pick<Alert, 'name' | 'severity' | 'labels'>) =>
-      silencesFor(a, silences, now).length > 0;
-    signals.forEach((sig, i) => {
-      const fp = fps[i] as string;
-      const policy = { ...this.policyOf(sig.rule, sig.origin), muted: muted(sig) };
-      settle(fp, applySignal(alerts.get(fp), sig, fp, policy, now), policy, sig);
+    const { store } = this.deps;
+    const busy = inputs.signals.length > 0 || inputs.acks.length > 0 || inputs.due.length > 0;
+    const none = new Map<string, Inhibitor>();
+    const [stored, silences, inhibitors] = busy
+      ? await Promise.all([
+          store.loadAlerts(shard, alertsNeeded(inputs)),
+          this.deps.silences(),
+          this.inhibitRules.length > 0 ? store.inhibitors() : none,
+        ])
+      : [new Map(), [], none];
+    const decision = decide(stored, inputs, {
+      now,
+      routes: this.routes,
+      receivers: this.receivers,
+      policyOf: (rule, origin) => this.policyOf(rule, origin),
+      silences,
+      inhibitRules: this.inhibitRules,
+      inhibitors,
+      retainMs: this.retainMs,
+      recheckMs: this.deps.config.queue.sweep_every,
+      ...(correlationId ? { correlationId } : {}),
     });
-    for (const fp of dueAlerts) {
-      const alert = alerts.get(fp);
-      if (!alert) {
-        changes.alertTimers.set(fp, null);
-        continue;
-      }
-      const policy = { ...this.policyOf(alert.rule, alert.origin), muted: muted(alert) };
-      settle(fp, tickAlert(alert, policy, now, this.retainMs), policy);
-    }
-    return { changes, notifications };
+    for (const h of decision.history)
+      if (h.type === 'transition' && h.status) this.deps.metrics?.transitions.inc({ status: h.status });
+    return {
+      changes: {
+        ruleWrites: new Map(),
+        ruleTimers: new Map(),
+        alertWrites: decision.alerts,
+        alertTimers: decision.timers,
+        history: decision.history,
+        inhibitors: decision.inhibitors,
+      },
+      notifications: decision.notifications,
+    };
   }
 
   private get retainMs(): number {
@@ -260,16 +268,39 @@ export class Pipeline {
   }
 }
 
-function history(now: number, a: Alert, type: 'notification', kind: string, receiver: string): HistoryEntry {
+/** The senders' idempotency keys in a batch, in input order (events, then direct alerts). */
+function inputIds(b: IngestBatch): InputId[] {
+  const out: InputId[] = [];
+  for (const e of b.events) if (e.id !== undefined) out.push({ source: e.source, id: e.id });
+  for (const a of b.alerts) if (a.id !== undefined) out.push({ source: a.labels.source ?? '', id: a.id });
+  return out;
+}
+
+function idKey(source: string, id: string): string {
+  return `${source}\0${id}`;
+}
+
+function hasRepeats(ids: readonly InputId[]): boolean {
+  return new Set(ids.map((i) => idKey(i.source, i.id))).size < ids.length;
+}
+
+/** The batch without inputs whose id was seen before, or earlier in the same batch. */
+function withoutSeen(b: IngestBatch, ids: readonly InputId[], seen: readonly boolean[]): IngestBatch {
+  const skip = new Set<string>();
+  ids.forEach((i, n) => {
+    if (seen[n]) skip.add(idKey(i.source, i.id));
+  });
+  const keep = (source: string, id: string | undefined) => {
+    if (id === undefined) return true;
+    const k = idKey(source, id);
+    if (skip.has(k)) return false;
+    skip.add(k);
+    return true;
+  };
   return {
-    t: now,
-    type,
-    fp: a.fingerprint,
-    name: a.name,
-    severity: a.severity,
-    source: a.labels.source,
-    kind,
-    receiver,
+    ...b,
+    events: b.events.filter((e) => keep(e.source, e.id)),
+    alerts: b.alerts.filter((a) => keep(a.labels.source ?? '', a.id)),
   };
 }
 

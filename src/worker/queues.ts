@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { targetsOf } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
 import { QueueUnavailableError } from '../ingest/errors.js';
-import type { IngestBatch } from '../model/batch.js';
+import type { AckInput, IngestBatch } from '../model/batch.js';
+import { joinGroups, partitionGrouped } from '../grouping/group-jobs.js';
 import type { Notification } from '../model/notification.js';
 import { isRedisUnavailable } from '../state/redis-errors.js';
 import { queueNames, type Keys } from '../state/keys.js';
@@ -100,6 +101,34 @@ export class Queues {
     }
   }
 
+  /**
+   * Queues acknowledgements as an input of `shard`'s lane, evaluated in order with its other
+   * inputs. The job id is the acknowledgement itself, so a client's retry adds nothing.
+   */
+  async enqueueAcks(shard: number, acks: AckInput[]): Promise<void> {
+    const q = this.ingest[shard];
+    if (!q) throw new Error(`no ingest lane ${shard}`);
+    const at = Math.min(...acks.map((a) => a.at));
+    const id = `ack.${acks.map((a) => `${a.fingerprint}.${a.at}`).join('.')}`.slice(0, 200);
+    const batch: IngestBatch = {
+      id,
+      correlationId: id,
+      receivedAt: at,
+      snapshots: [],
+      events: [],
+      alerts: [],
+      acks,
+    };
+    await withTimeout(
+      q.add('batch', { type: 'batch', batch } satisfies IngestJob, {
+        jobId: `batch.${id}`,
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: false,
+      }),
+      this.config.server.enqueue_timeout,
+    );
+  }
+
   /** Enqueues a timer sweep of every lane, once per `bucket` however many schedulers run. */
   async enqueueTicks(now: number, bucket: number): Promise<void> {
     await Promise.all(
@@ -115,11 +144,20 @@ export class Queues {
 
   /**
    * One delivery job per notification and target (a Telegram receiver's chats each get their
-   * own); the id makes a second enqueue of the same one a no-op.
+   * own); the id makes a second enqueue of the same one a no-op. A notification of a grouping
+   * route joins its group instead, told later in the group's message (src/grouping).
    */
   async deliverAll(notifications: readonly Notification[]): Promise<void> {
+    const { alone, grouped } = partitionGrouped(notifications, this.config.receivers);
+    if (grouped.length > 0)
+      await joinGroups(grouped, {
+        config: this.config,
+        keys: this.keys,
+        queues: this.deliver,
+        now: Date.now(),
+      });
     const byReceiver = new Map<string, Notification[]>();
-    for (const n of notifications) {
+    for (const n of alone) {
       const list = byReceiver.get(n.receiver) ?? [];
       const cfg = this.config.receivers[n.receiver];
       if (n.target !== undefined || !cfg) list.push(n);

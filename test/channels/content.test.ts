@@ -433,27 +433,53 @@ describe('describe: groups', () => {
     expect(c.more).toBe(0);
   });
 
-  it('a group of several alerts says how many still fire, and is resolved once all are', () => {
+  it('a group says how many alerts fire and how many resolved, and is resolved once all are', () => {
     const mixed = many(3, (i) => (i === 1 ? { status: 'resolved', endsAt: T0 + 1000 } : {}));
     const c = describeContent(notification({ kind: 'firing', alerts: mixed }));
-    expect(c.title).toBe('3 alerts, 2 firing');
-    expect(c.subject).toBe('[WARNING] 3 alerts, 2 firing');
+    expect(c.title).toBe('2 alerts firing, 1 resolved');
+    expect(c.subject).toBe('[WARNING] 2 alerts firing, 1 resolved');
     expect(c.notes).toEqual([]);
     expect(c.items.map((i) => i.headline)).toEqual([
       'WARNING Problem 0',
       'RESOLVED Problem 1',
       'WARNING Problem 2',
     ]);
+    expect(c.facts).toEqual([
+      { label: 'Firing', value: '2' },
+      { label: 'Resolved', value: '1' },
+      { label: 'Since', value: '2026-01-15T09:30:00.000Z' },
+    ]);
 
     const firing = describeContent(notification({ kind: 'firing', alerts: many(2) }));
-    expect(firing.title).toBe('2 alerts');
+    expect(firing.title).toBe('2 alerts firing');
 
     const done = describeContent(
       notification({ kind: 'resolved', alerts: many(2, () => ({ status: 'resolved', endsAt: T0 + 1000 })) }),
     );
     expect(done.resolved).toBe(true);
     expect(done.tag).toBe('RESOLVED');
-    expect(done.subject).toBe('[RESOLVED] 2 alerts');
+    expect(done.subject).toBe('[RESOLVED] 2 alerts resolved');
+  });
+
+  it('a group names its alert and source when they share them, shows shared labels once, and lists every alert', () => {
+    const alerts = many(40, (i) => ({
+      name: 'api_latency',
+      labels: { source: 'grid-1', env: 'prod', symbol: `SYM${i}` },
+      ...(i === 0 ? { severity: 'critical' } : {}),
+      ...(i === 39 ? { status: 'resolved', endsAt: T0 + 5000 } : {}),
+    }));
+    const c = describeContent(notification({ kind: 'firing', alerts }));
+    expect(c.headline).toBe('CRITICAL 39 alerts firing, 1 resolved: api_latency on grid-1');
+    expect(c.facts).toContainEqual({ label: 'Source', value: 'grid-1' });
+    expect(c.labels).toEqual([['env', 'prod']]);
+    expect(c.items).toHaveLength(40);
+    expect(c.more).toBe(0);
+    expect(c.items[1]?.detail).toBe('symbol=SYM1 · value 6.2 · since 2026-01-15T09:30:00.000Z');
+    expect(c.items[39]?.detail).toBe('symbol=SYM39 · value 6.2 · resolved 2026-01-15T09:30:05.000Z');
+
+    const reminder = describeContent(notification({ kind: 'repeat', alerts: alerts.slice(0, 3) }));
+    expect(reminder.notes).toEqual(['Reminder: these alerts are still firing.']);
+    expect(reminder.title).toBe('3 alerts firing: api_latency on grid-1');
   });
 });
 

@@ -5,6 +5,7 @@ import { SendError, type SendOutcome } from '../../src/channels/channel.js';
 import { describe as describeContent } from '../../src/channels/content.js';
 import { telegramChannel, telegramReceiverSchema } from '../../src/channels/telegram/index.js';
 import { renderEdit, renderHtml, renderParts } from '../../src/channels/telegram/render.js';
+import { MESSAGE_MAX } from '../../src/channels/telegram/split.js';
 import {
   EDIT_WINDOW_MS,
   TelegramChannel,
@@ -210,9 +211,14 @@ describe('telegram: threading', () => {
       expect(JSON.parse(only('editMessageText').raw)).toEqual({
         chat_id: -100123,
         message_id: 1,
-        text: renderEdit(describeContent(n)),
+        text: renderEdit(
+          describeContent(n),
+          MESSAGE_MAX,
+          kind === 'acknowledged' ? { acknowledged: { by: 'ana', at: T0 } } : {},
+        ),
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
+        reply_markup: { inline_keyboard: [] },
       });
       const [msg] = tg.messagesIn(GROUP);
       expect(msg?.text.split('\n')[0]).toBe(
@@ -283,7 +289,7 @@ describe('telegram: threading', () => {
     expect(bodies()).toEqual([
       {
         chat_id: -100123,
-        text: renderHtml(describeContent(n)),
+        text: renderHtml(describeContent(n), { acknowledged: { by: 'ana', at: T0 } }),
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         disable_notification: true,
@@ -444,6 +450,7 @@ describe('telegram: recovery the Bot API asks for', () => {
       message_id: 1,
       text: parseTelegramHtml(renderEdit(describeContent(n))).text,
       link_preview_options: { is_disabled: true },
+      reply_markup: { inline_keyboard: [] },
     });
   });
 });
@@ -638,5 +645,87 @@ describe('telegram: injection', () => {
     const urls = msg?.entities.filter((e) => e.type === 'text_link').map((e) => e.url);
     expect(urls).toEqual(['https://e.example/"><b>']);
     expect(msg?.entities.every((e) => ['bold', 'italic', 'code', 'text_link'].includes(e.type))).toBe(true);
+  });
+});
+
+describe('telegram: the Acknowledge button (ack_users set)', () => {
+  const withButton = () => channel({ ackButton: true });
+  const button = { inline_keyboard: [[{ text: 'Acknowledge', callback_data: 'ack:fp-0123456789abcdef' }]] };
+
+  it('a firing carries the button, and the chat shows it under the message', async () => {
+    await withButton().send(delivery(to(GROUP)));
+    expect(only().body.reply_markup).toEqual(button);
+    expect(tg.messagesIn(GROUP)[0]?.reply_markup).toEqual(button);
+  });
+
+  for (const kind of ['repeat', 'escalated', 'flapping'] as const) {
+    it(`${kind}: the reply carries the button too`, async () => {
+      await withButton().send(delivery(to(GROUP, { kind }), { previous: { id: '9', sentAt: NOW } }));
+      expect(only().body).toMatchObject({
+        reply_parameters: { message_id: 9, allow_sending_without_reply: true },
+        reply_markup: button,
+      });
+    });
+  }
+
+  it('no button on a group of alerts, a summary, a test, or without ack_users', async () => {
+    const alerts = [
+      { ...to(GROUP).alerts[0]!, fingerprint: 'a1' },
+      { ...to(GROUP).alerts[0]!, fingerprint: 'a2' },
+    ];
+    await withButton().send(delivery(to(GROUP, { alerts })));
+    await withButton().send(delivery(to(GROUP, { kind: 'summary', total: 3 })));
+    await withButton().send(delivery(to(GROUP, { kind: 'test' })));
+    await channel().send(delivery(to(GROUP)));
+    expect(bodies()).toHaveLength(4);
+    for (const b of bodies()) expect(b.reply_markup).toBeUndefined();
+    for (const m of tg.messagesIn(GROUP)) expect(m.reply_markup).toBeUndefined();
+  });
+
+  it('a long firing: only its first part (the one a resolve edits) carries the button', async () => {
+    const n = to(GROUP, {}, { annotations: { summary: 'Big', description: 'line of text '.repeat(400) } });
+    await withButton().send(delivery(n));
+    const sent = bodies();
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.map((b) => b.reply_markup)).toEqual([button, ...sent.slice(1).map(() => undefined)]);
+  });
+
+  it('the acknowledgement edits the message to say who, through what and when, and takes the button away', async () => {
+    const ch = withButton();
+    const first = await ch.send(delivery(to(GROUP), { now: T0 }));
+    const ack = { by: '@alice', at: T0 + 90_000, via: 'telegram' };
+    const n = to(GROUP, { kind: 'acknowledged' }, { acknowledged: ack });
+    const out = await ch.send(delivery(n, { previous: first.ref, now: T0 + 100_000 }));
+    expect(out).toEqual({ detail: 'edited message 1 in chat -100123' });
+    const [msg] = tg.messagesIn(GROUP);
+    expect(msg?.text.split('\n').slice(0, 2)).toEqual([
+      '👀 ACKNOWLEDGED Drawdown above 5% on BTCUSDT',
+      'Acknowledged by @alice (telegram) at 2026-01-15T09:31:30.000Z.',
+    ]);
+    expect(msg?.reply_markup).toBeUndefined();
+    expect(only('editMessageText').body.reply_markup).toEqual({ inline_keyboard: [] });
+  });
+
+  it('the resolve edit takes the button away too', async () => {
+    const ch = withButton();
+    const first = await ch.send(delivery(to(GROUP)));
+    await ch.send(delivery(to(GROUP, { kind: 'resolved' }, resolvedAlert), { previous: first.ref }));
+    const [msg] = tg.messagesIn(GROUP);
+    expect(msg?.text.split('\n')[0]).toBe('✅ RESOLVED Drawdown above 5% on BTCUSDT');
+    expect(msg?.reply_markup).toBeUndefined();
+  });
+
+  it('create() shows the button exactly when the receiver has ack_users', async () => {
+    const cfg = (extra: Record<string, unknown>) =>
+      telegramReceiverSchema.parse({
+        type: 'telegram',
+        token: TOKEN,
+        chat_ids: [USER],
+        api_root: tg.apiRoot,
+        ...extra,
+      });
+    await telegramChannel.create('ops', cfg({ ack_users: [111] }), {}).send(delivery(to(USER)));
+    await telegramChannel.create('ops', cfg({}), {}).send(delivery(to(USER)));
+    expect(bodies().map((b) => b.reply_markup)).toEqual([button, undefined]);
   });
 });

@@ -7,7 +7,15 @@ import {
 } from '../../src/channels/telegram/config.js';
 import { escapeAttr, escapeHtml, plainText, visibleLength } from '../../src/channels/telegram/html.js';
 import { telegramChannel } from '../../src/channels/telegram/index.js';
-import { renderEdit, renderHtml, renderParts } from '../../src/channels/telegram/render.js';
+import {
+  ackCallbackData,
+  ackKeyboard,
+  acknowledgedNote,
+  parseAckData,
+  renderEdit,
+  renderHtml,
+  renderParts,
+} from '../../src/channels/telegram/render.js';
 import { MESSAGE_MAX, splitHtml } from '../../src/channels/telegram/split.js';
 import type { Notification } from '../../src/model/notification.js';
 import { parseTelegramHtml } from '../support/fakes/telegram.js';
@@ -86,30 +94,34 @@ describe('renderHtml: layout', () => {
     expect(first(notification({ kind: 'test' }))).toBe('🧪 <b>TEST Drawdown above 5% on BTCUSDT</b>');
   });
 
-  it('lays out a group: each alert with its marker and detail, and how many more', () => {
+  it('lays out a group: each alert with its marker and detail, every one of them', () => {
     const alerts = Array.from({ length: 12 }, (_, i) =>
       alertView({
         fingerprint: `fp-${i}`,
         name: `A${i}`,
         annotations: { summary: `alert <${i}>` },
-        labels: { source: 's' },
+        labels: { source: 's', symbol: `S${i}` },
         severity: i === 0 ? 'warning' : 'critical',
         status: i === 1 ? 'resolved' : 'firing',
       }),
     );
-    const html = renderHtml(content(notification({ kind: 'firing', alerts, total: 12 })));
+    const html = renderHtml(content(notification({ kind: 'firing', alerts })));
     const lines = html.split('\n');
-    expect(lines.slice(0, 8)).toEqual([
-      '🔴 <b>CRITICAL 12 alerts, 11 firing</b>',
+    expect(lines.slice(0, 11)).toEqual([
+      '🔴 <b>CRITICAL 11 alerts firing, 1 resolved on s</b>',
       '',
-      '<b>Alerts:</b> 12',
+      '<b>Firing:</b> 11',
+      '<b>Resolved:</b> 1',
+      '<b>Source:</b> s',
+      '<b>Since:</b> 2026-01-15T09:30:00.000Z',
       '',
       '🟡 <b>WARNING alert &lt;0&gt;</b>',
-      'source=s · since 2026-01-15T09:30:00.000Z',
+      'symbol=S0 · value 6.2 · since 2026-01-15T09:30:00.000Z',
       '✅ <b>RESOLVED alert &lt;1&gt;</b>',
-      'source=s · since 2026-01-15T09:30:00.000Z',
+      'symbol=S1 · value 6.2 · since 2026-01-15T09:30:00.000Z',
     ]);
-    expect(lines.slice(-3)).toEqual(['… and 2 more', '', '<i>notification n-1</i>']);
+    expect(lines.filter((l) => l.includes('alert &lt;'))).toHaveLength(12);
+    expect(lines.slice(-2)).toEqual(['', '<i>group of 12 alerts · notification n-1</i>']);
     shown(html);
   });
 
@@ -303,7 +315,7 @@ describe('telegram receiver config', () => {
       'chat_ids.2: each of chat_ids must be a whole number (a user, or a group: negative, e.g. -1001234567890) or a channel as "@channelusername"',
       'api_root: api_root must be an absolute http:// or https:// URL',
       'silent_below: silent_below must be one of: critical, high, warning, info',
-      ': unknown key "chat" for a telegram receiver; allowed: type, token, chat_ids, api_root, silent_below, rate_limit, throttle, send_resolved',
+      ': unknown key "chat" for a telegram receiver; allowed: type, token, chat_ids, api_root, silent_below, ack_users, updates, rate_limit, throttle, send_resolved',
     ]);
     expect(JSON.stringify(r.error)).not.toContain('s3cr3t');
     expect(parse({ token: TOKEN, chat_ids: [] }).error?.issues[0]?.message).toBe(
@@ -335,5 +347,121 @@ describe('telegram receiver config', () => {
     ]);
     expect(telegramChannel.throttle?.(cfg, '5550001')).toEqual([{ max: 1, per: 1000 }]);
     expect(telegramThrottle('@channel')).toEqual([{ max: 1, per: 1000 }]);
+  });
+});
+
+describe('the Acknowledge button', () => {
+  const fp = 'a3f29c1d7b6e4f0812345678'; // a fingerprint: 24 hex characters
+  const firing = (over: Partial<Notification> = {}) => notification(over, { fingerprint: fp });
+
+  it('messages telling one alert fires carry it: firing, repeat, escalated, flapping', () => {
+    for (const kind of ['firing', 'repeat', 'escalated', 'flapping'] as const)
+      expect(ackKeyboard(firing({ kind }))).toEqual({
+        inline_keyboard: [[{ text: 'Acknowledge', callback_data: `ack:${fp}` }]],
+      });
+  });
+
+  it('no button where nothing waits for a person: resolve, acknowledgement, summary, test, a group', () => {
+    for (const kind of ['resolved', 'acknowledged', 'summary', 'test'] as const)
+      expect(ackKeyboard(firing({ kind }))).toBeUndefined();
+    const two = [alertView({ fingerprint: 'a1' }), alertView({ fingerprint: 'a2' })];
+    expect(ackKeyboard(notification({ alerts: two }))).toBeUndefined();
+    expect(ackKeyboard(notification({ kind: 'repeat' }, { status: 'resolved' }))).toBeUndefined();
+  });
+
+  it('callback_data is ack:<fingerprint> within 64 bytes; anything else is not an ack', () => {
+    expect(ackCallbackData(fp)).toBe(`ack:${fp}`);
+    expect(Buffer.byteLength(ackCallbackData(fp)!)).toBeLessThanOrEqual(64);
+    expect(ackCallbackData('x'.repeat(61))).toBeUndefined();
+    expect(ackKeyboard(notification({}, { fingerprint: 'x'.repeat(61) }))).toBeUndefined();
+    expect(parseAckData(`ack:${fp}`)).toBe(fp);
+    for (const other of [undefined, '', 'ack:', 'ack:a b', 'ack:<b>', 'nack:abc', fp])
+      expect(parseAckData(other)).toBeUndefined();
+  });
+
+  it('an acknowledgement says who, through what and when (and until when)', () => {
+    expect(acknowledgedNote({ by: '@alice', at: T0, via: 'telegram' })).toBe(
+      'Acknowledged by @alice (telegram) at 2026-01-15T09:30:00.000Z.',
+    );
+    expect(acknowledgedNote({ by: 'ops\nbot', at: T0, until: T0 + 7_200_000 })).toBe(
+      'Acknowledged by ops bot at 2026-01-15T09:30:00.000Z, until 2026-01-15T11:30:00.000Z.',
+    );
+  });
+
+  it('the acknowledged message shows the full note in place of the short one, escaped', () => {
+    const ack = { by: '<b>@mallory</b>', at: T0, via: 'telegram' };
+    const n = notification({ kind: 'acknowledged' }, { acknowledged: ack });
+    const html = renderHtml(content(n), { acknowledged: ack });
+    expect(html.split('\n').slice(0, 3)).toEqual([
+      '👀 <b>ACKNOWLEDGED Drawdown above 5% on BTCUSDT</b>',
+      '<i>Acknowledged by &lt;b&gt;@mallory&lt;/b&gt; (telegram) at 2026-01-15T09:30:00.000Z.</i>',
+      '',
+    ]);
+    expect(renderEdit(content(n), MESSAGE_MAX, { acknowledged: ack })).toBe(html);
+    // Other kinds ignore it.
+    expect(renderHtml(content(notification()), { acknowledged: ack })).toBe(
+      renderHtml(content(notification())),
+    );
+  });
+});
+
+describe('telegram receiver config: ack_users and updates', () => {
+  const TOKEN = '123456:AAE-s3cr3t_token_value';
+  const SECRET = 'S3CRET_webhook-token_0123456789';
+  const parse = (v: Record<string, unknown>) =>
+    telegramReceiverSchema.safeParse({ type: 'telegram', token: TOKEN, chat_ids: [1], ...v });
+  const messages = (v: Record<string, unknown>) =>
+    parse(v).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  it('takes user ids (numbers, or digits from an env variable) and the updates settings', () => {
+    const r = parse({
+      ack_users: [123456789, '987654321'],
+      updates: { mode: 'webhook', secret_token: SECRET, poll_timeout: '10s' },
+    });
+    expect(r.success && r.data).toMatchObject({
+      ack_users: [123456789, 987654321],
+      updates: { mode: 'webhook', secret_token: SECRET, poll_timeout: 10_000 },
+    });
+    expect(parse({ ack_users: [1], updates: {} }).data?.updates).toEqual({
+      mode: 'polling',
+      poll_timeout: 25_000,
+    });
+    expect(parse({ ack_users: [1] }).data?.updates).toBeUndefined();
+  });
+
+  it('refuses bad values with messages that name the field and never quote the secret', () => {
+    expect(messages({ ack_users: ['@alice', -5, 1.5] })).toEqual([
+      'ack_users.0: each of ack_users must be a Telegram user id: a positive whole number such as 123456789 (not a @username)',
+      'ack_users.1: each of ack_users must be a Telegram user id: a positive whole number such as 123456789 (not a @username)',
+      'ack_users.2: each of ack_users must be a Telegram user id: a positive whole number such as 123456789 (not a @username)',
+    ]);
+    expect(messages({ ack_users: [] })).toEqual([
+      'ack_users: ack_users must name at least one user (or leave it out: no button then)',
+    ]);
+    expect(messages({ ack_users: [7, '7'] })).toEqual([
+      'ack_users: ack_users lists a user twice: remove the duplicate',
+    ]);
+    expect(messages({ ack_users: 7 })).toEqual([
+      'ack_users: ack_users must be a list of Telegram user ids, e.g. [123456789]',
+    ]);
+    expect(messages({ ack_users: [1], updates: { mode: 'webhook' } })).toEqual([
+      'updates.secret_token: updates.mode webhook needs updates.secret_token (e.g. ${TELEGRAM_WEBHOOK_SECRET}): it is how Klaxon knows an update comes from Telegram',
+    ]);
+    const bad = messages({
+      ack_users: [1],
+      updates: { mode: 'push', secret_token: `${SECRET} !`, poll_timeout: '2m', x: 1 },
+    });
+    expect(bad).toEqual([
+      'updates.mode: updates.mode must be polling (Klaxon asks Telegram for button presses) or webhook (Telegram posts them to server.public_url)',
+      'updates.secret_token: updates.secret_token must be 1-256 letters, digits, _ or - (generate one with: openssl rand -hex 32)',
+      'updates.poll_timeout: updates.poll_timeout must be between 1s and 50s',
+      'updates: unknown key "x" for updates; allowed: mode, secret_token, poll_timeout',
+    ]);
+    expect(
+      JSON.stringify(parse({ ack_users: [1], updates: { secret_token: `${SECRET} !` } }).error),
+    ).not.toContain(SECRET);
+    expect(messages({ updates: { mode: 'polling' } })).toEqual([
+      'updates: updates is set but ack_users is not: without ack_users messages have no button and there are no presses to receive; add ack_users or remove updates',
+    ]);
   });
 });

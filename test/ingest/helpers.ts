@@ -6,7 +6,18 @@ import type { Alert } from '../../src/model/alert.js';
 import type { IngestBatch } from '../../src/model/batch.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { KlaxonMetrics } from '../../src/ops/metrics.js';
-import type { AlertApi, Silence, SilenceInput } from '../../src/ingest/alert-api.js';
+import type {
+  AckResult,
+  Acknowledgement,
+  AlertApi,
+  AlertHistory,
+  AlertPage,
+  AlertQuery,
+  Silence,
+  SilenceInput,
+} from '../../src/ingest/alert-api.js';
+import type { HistoryEntry } from '../../src/model/history.js';
+import { compareEntries, decodeCursor, encodeCursor, matchesQuery } from '../../src/state/alert-pages.js';
 import { ingestConfigSchema, type IngestConfigInput } from '../../src/ingest/config.js';
 import { QueueUnavailableError } from '../../src/ingest/errors.js';
 import { buildServer, type IngestDeps } from '../../src/ingest/server.js';
@@ -37,8 +48,9 @@ export function baseConfig(over: Partial<IngestConfigInput> = {}): IngestConfigI
   };
 }
 
-export function memoryAlertApi(): AlertApi & { acks: unknown[]; silences: Silence[] } {
-  const alert: Alert = {
+/** An alert for server tests (firing, grid-bot); `over` changes fields. */
+export function testAlert(over: Partial<Alert> = {}): Alert {
+  return {
     fingerprint: 'abc123',
     name: 'api_latency',
     kind: 'state',
@@ -56,20 +68,53 @@ export function memoryAlertApi(): AlertApi & { acks: unknown[]; silences: Silenc
     transitions: [],
     flapping: false,
     version: 1,
+    ...over,
   };
+}
+
+/**
+ * The admin API in memory, for server tests: `alerts` (one firing alert to start with) listed in
+ * the order and pages of the real one, `history` by fingerprint, acknowledgements recorded.
+ */
+export function memoryAlertApi(): AlertApi & {
+  alerts: Alert[];
+  history: Map<string, HistoryEntry[]>;
+  acks: unknown[];
+  silences: Silence[];
+} {
   const api = {
+    alerts: [testAlert()],
+    history: new Map<string, HistoryEntry[]>(),
     acks: [] as unknown[],
     silences: [] as Silence[],
-    async listAlerts(filter: { status?: Alert['status'] }) {
-      return filter.status && filter.status !== alert.status ? [] : [alert];
+    async listAlerts(q: AlertQuery): Promise<AlertPage> {
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const sorted = api.alerts
+        .map((a) => ({ a, p: { score: a.lastSeenAt, fp: a.fingerprint } }))
+        .sort((x, y) => compareEntries(x.p, y.p))
+        .filter((x) => !after || compareEntries(after, x.p) < 0)
+        .filter((x) => matchesQuery(x.a, q));
+      const page = sorted.slice(0, q.limit);
+      const last = page.at(-1);
+      return sorted.length > q.limit && last
+        ? { alerts: page.map((x) => x.a), next: encodeCursor(last.p) }
+        : { alerts: page.map((x) => x.a) };
     },
     async getAlert(fingerprint: string) {
-      return fingerprint === alert.fingerprint ? alert : undefined;
+      return api.alerts.find((a) => a.fingerprint === fingerprint);
     },
-    async acknowledge(fingerprint: string, ack: { by: string; comment?: string; at: number }) {
-      if (fingerprint !== alert.fingerprint) return undefined;
+    async alertHistory(fingerprint: string): Promise<AlertHistory | undefined> {
+      const alert = api.alerts.find((a) => a.fingerprint === fingerprint);
+      const history = api.history.get(fingerprint) ?? [];
+      if (!alert && history.length === 0) return undefined;
+      return alert ? { alert, history } : { history };
+    },
+    async acknowledge(fingerprint: string, ack: Acknowledgement): Promise<AckResult> {
+      const alert = api.alerts.find((a) => a.fingerprint === fingerprint);
+      if (!alert) return { outcome: 'unknown' };
+      if (alert.status === 'resolved') return { outcome: 'not-firing', alert };
       api.acks.push({ fingerprint, ...ack });
-      return { ...alert, acknowledged: ack };
+      return { outcome: 'accepted', alert };
     },
     async listSilences() {
       return api.silences;

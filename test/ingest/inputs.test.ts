@@ -70,6 +70,21 @@ describe('normalisers', () => {
     expect(!r.ok && r.errors[0]!.path).toBe('labels');
   });
 
+  it('keeps an idempotency id, and names a bad one by its path', () => {
+    const ok = normaliseEvents({ type: 'position_stop_loss_hit', id: 'sl-2026-0001' }, ctx);
+    expect(ok.ok && ok.value[0]!.id).toBe('sl-2026-0001');
+    const alert = normaliseDirectAlerts({ name: 'kill', severity: 'critical', title: 'k', id: 'k-1' }, ctx);
+    expect(alert.ok && alert.value[0]!.id).toBe('k-1');
+    const bad = normaliseEvents(
+      [
+        { type: 'x', id: 'has space' },
+        { type: 'x', id: '' },
+      ],
+      ctx,
+    );
+    expect(!bad.ok && bad.errors.map((e) => e.path)).toEqual(['[0].id', '[1].id']);
+  });
+
   it('takes the event symbol from data.symbol when absent', () => {
     const r = normaliseEvents({ type: 'trade_closed', data: { symbol: 'BTCUSDT', pnl: 3 } }, ctx);
     expect(r.ok && r.value[0]!.symbol).toBe('BTCUSDT');

@@ -8,6 +8,7 @@ import {
   raw,
   rejectingEnqueue,
   startServer,
+  testAlert,
   type Answer,
   type Harness,
 } from './helpers.js';
@@ -680,19 +681,103 @@ describe('admin API', () => {
     expect(errorPaths(bad.body)).toEqual(['status']);
   });
 
-  it('acknowledges an alert, 404 for an unknown fingerprint', async () => {
+  it('pages alerts newest first, filtered, and follows the cursor to the end', async () => {
+    const saved = h.alertApi.alerts;
+    h.alertApi.alerts = Array.from({ length: 7 }, (_, i) =>
+      testAlert({
+        fingerprint: `fp${i}`,
+        lastSeenAt: NOW - i * 1000,
+        severity: i % 2 === 0 ? 'critical' : 'warning',
+        labels: { source: i < 4 ? 'grid-1' : 'dca-bot' },
+        notified: i === 3 ? ['pager'] : [],
+      }),
+    );
+    try {
+      const names: string[] = [];
+      let path = '/v1/alerts?limit=3';
+      for (;;) {
+        const res = await h.call(path, { token: TOKENS.admin });
+        expect(res.status, res.text).toBe(200);
+        names.push(...(res.body.alerts as { fingerprint: string }[]).map((a) => a.fingerprint));
+        if (res.body.next === undefined) break;
+        path = `/v1/alerts?limit=3&cursor=${res.body.next as string}`;
+      }
+      expect(names).toEqual(['fp0', 'fp1', 'fp2', 'fp3', 'fp4', 'fp5', 'fp6']);
+      const list = async (q: string) =>
+        (
+          (await h.call(`/v1/alerts?${q}`, { token: TOKENS.admin })).body.alerts as { fingerprint: string }[]
+        ).map((a) => a.fingerprint);
+      expect(await list('severity=critical&source=grid-1')).toEqual(['fp0', 'fp2']);
+      expect(await list('receiver=pager')).toEqual(['fp3']);
+      const first = await h.call('/v1/alerts', { token: TOKENS.admin });
+      expect((first.body.alerts as unknown[]).length).toBe(7);
+      expect(first.body.next).toBeUndefined();
+    } finally {
+      h.alertApi.alerts = saved;
+    }
+  });
+
+  it('refuses bad listing parameters with 400 naming each', async () => {
+    const cases: [string, string][] = [
+      ['limit=0', 'limit'],
+      ['limit=1001', 'limit'],
+      ['limit=ten', 'limit'],
+      ['severity=urgent', 'severity'],
+      ['source=..', 'source'],
+      ['cursor=not-a-cursor', 'cursor'],
+      ['status=firing&status=resolved', 'status'],
+      ['state=firing', 'state'],
+    ];
+    for (const [q, path] of cases)
+      await refused(h.call(`/v1/alerts?${q}`, { token: TOKENS.admin }), 400, 'invalid_input', path);
+  });
+
+  it('gives an alert with its history, 404 for an unknown fingerprint', async () => {
+    const entry = {
+      t: NOW,
+      type: 'transition' as const,
+      fp: 'abc123',
+      name: 'api_latency',
+      severity: 'warning',
+      status: 'firing',
+    };
+    h.alertApi.history.set('abc123', [entry]);
+    const res = await h.call('/v1/alerts/abc123/history', { token: TOKENS.admin });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ alert: expect.objectContaining({ fingerprint: 'abc123' }), history: [entry] });
+    await refused(h.call('/v1/alerts/ffff0000/history', { token: TOKENS.admin }), 404, 'not_found');
+    await refused(h.call('/v1/alerts/abc123/history', { token: TOKENS.grid }), 403, 'forbidden');
+  });
+
+  it('acknowledges an alert (202: the life cycle applies it), 404 unknown, 409 resolved', async () => {
     const res = await h.call('/v1/alerts/abc123/ack', {
-      json: { by: 'alice', comment: 'on it' },
+      json: { by: 'alice', comment: 'on it', expires: '2h' },
       token: TOKENS.admin,
     });
-    expect(res.status).toBe(200);
-    expect(h.alertApi.acks).toEqual([{ fingerprint: 'abc123', by: 'alice', comment: 'on it', at: NOW }]);
-    const missing = await h.call('/v1/alerts/ffff0000/ack', { json: { by: 'alice' }, token: TOKENS.admin });
-    expect(missing.status).toBe(404);
-    expect(missing.body.error).toBe('not_found');
+    expect(res.status, res.text).toBe(202);
+    const acknowledged = { by: 'alice', comment: 'on it', at: NOW, until: NOW + 7_200_000, via: 'api' };
+    expect(res.body).toEqual({ accepted: true, fingerprint: 'abc123', acknowledged });
+    expect(h.alertApi.acks).toEqual([{ fingerprint: 'abc123', ...acknowledged }]);
+    await refused(
+      h.call('/v1/alerts/ffff0000/ack', { json: { by: 'alice' }, token: TOKENS.admin }),
+      404,
+      'not_found',
+    );
     const noBody = await h.call('/v1/alerts/abc123/ack', { method: 'POST', token: TOKENS.admin });
-    expect(noBody.status).toBe(200);
+    expect(noBody.status).toBe(202);
     expect(h.alertApi.acks.at(-1)).toMatchObject({ by: 'ops' });
+    await refused(
+      h.call('/v1/alerts/abc123/ack', { json: { expires: 'soon' }, token: TOKENS.admin }),
+      400,
+      'invalid_input',
+      'expires',
+    );
+    h.alertApi.alerts.push(testAlert({ fingerprint: 'done1', status: 'resolved', endsAt: NOW }));
+    try {
+      await refused(h.call('/v1/alerts/done1/ack', { json: {}, token: TOKENS.admin }), 409, 'not_firing');
+    } finally {
+      h.alertApi.alerts.pop();
+    }
   });
 
   it('creates, lists and deletes silences', async () => {

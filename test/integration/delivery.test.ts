@@ -106,6 +106,28 @@ describe('delivery', () => {
     expect(told.size).toBe(6);
   });
 
+  it('a rate limit holds an alert that rises to critical meanwhile: the summary names it once, as critical', async () => {
+    // Two go out, the rest of the window is held: a warning that then rises to critical. Start
+    // just after a rate window (1 s, fixed) begins, so that all four fall in one window.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+    await k.push('/v1/alerts', alert('burst_a'));
+    await k.push('/v1/alerts', alert('burst_b'));
+    await k.push('/v1/alerts', alert('burst_c', { severity: 'warning' }));
+    await k.push('/v1/alerts', alert('burst_c', { severity: 'critical' }));
+    await waitFor(() => k.recorder.received.some((n) => n.kind === 'summary'), 10_000, 'the summary');
+    await k.idle();
+    const told = k.recorder.received.map((n) =>
+      n.kind === 'summary'
+        ? `summary ${n.total}: ${n.alerts.map((a) => `${a.name} ${a.severity}`).join(', ')}`
+        : `${n.kind} ${n.alerts[0]?.name} ${n.alerts[0]?.severity}`,
+    );
+    expect(told).toEqual([
+      'firing burst_a critical',
+      'firing burst_b critical',
+      'summary 1: burst_c critical',
+    ]);
+  });
+
   it('mutes silenced alerts but still tracks them', async () => {
     const res = await k.post('/v1/silences', {
       matchers: [{ name: 'alertname', op: '=', value: 'muted' }],
@@ -165,7 +187,16 @@ describe('reminders and acknowledgement', () => {
     const fp = k.recorder.received.find((n) => n.alerts[0]?.labels.source === 'a')?.alerts[0]
       ?.fingerprint as string;
     const ack = await k.post(`/v1/alerts/${fp}/ack`, { by: 'alice', comment: 'on it' });
-    expect(ack.status).toBe(200);
+    // Queued in the alert's lane; the receivers told it fires hear who took it.
+    expect(ack.status).toBe(202);
+    await k.idle();
+    expect(k.recorder.received.map((n) => `${n.alerts[0]?.labels.source}:${n.kind}`).slice(-1)).toEqual([
+      'a:acknowledged',
+    ]);
+    expect(k.recorder.received.at(-1)?.alerts[0]?.acknowledged).toMatchObject({
+      by: 'alice',
+      comment: 'on it',
+    });
     k.recorder.received.length = 0;
     await at(T0 + 22 * 60_000);
     expect(k.recorder.received.map((n) => `${n.alerts[0]?.labels.source}:${n.kind}`)).toEqual(['b:repeat']);

@@ -160,6 +160,82 @@ describe('worker processes', () => {
     expect(ids.length - total).toBeLessThanOrEqual(c().queue.delivery.concurrency);
   });
 
+  it('acknowledgement, escalation and idempotency keys hold with three workers racing and one SIGKILLed', async () => {
+    if (!recorder.url) await recorder.start();
+    const url = await cluster(3, {
+      server: {
+        host: '127.0.0.1',
+        tokens: [{ name: 'bots', token: TOKEN, sources: ['*'], admin: true }],
+        rate_limit: { max: 100_000 },
+      },
+      queue: {
+        shards: 4,
+        lock_duration: '2s',
+        stalled_interval: '1s',
+        sweep_every: '250ms',
+        delivery: { backoff: 50, attempts: 5 },
+      },
+      receivers: {
+        hook: { type: 'webhook', url: recorder.url },
+        pager: { type: 'webhook', url: recorder.url },
+      },
+      routes: { receivers: ['hook'], escalate: [{ after: '12s', receivers: ['pager'] }] },
+    });
+    // The workers are up once a first alert went through.
+    await post(url, '/v1/alerts', { source: 'warm-up', name: 'warm_up', severity: 'info', title: 'up' });
+    await waitFor(() => recorder.received.length >= 1, 30_000, 'the workers to start');
+    recorder.received.length = 0;
+    const n = 20;
+    const alert = (i: number) => ({
+      source: `bot-${i}`,
+      name: 'disk_full',
+      severity: 'critical',
+      title: 'disk full',
+      // Each bot sends its alert twice (a retry after a lost answer): one evaluation.
+      id: `disk-${i}`,
+    });
+    const sent = await Promise.all(
+      Array.from({ length: n * 2 }, (_, i) => post(url, '/v1/alerts', alert(i % n))),
+    );
+    expect(sent.map((r) => r.status)).toEqual(Array(n * 2).fill(202));
+    await waitFor(
+      () => recorder.received.filter((x) => x.kind === 'firing').length >= n,
+      20_000,
+      'the firings',
+    );
+    // Half are taken at once; one worker dies while the acknowledgements are applied.
+    const fps = new Map(recorder.received.map((x) => [x.alerts[0]?.labels.source, x.alerts[0]?.fingerprint]));
+    const acks = Array.from({ length: n / 2 }, (_, i) =>
+      post(url, `/v1/alerts/${fps.get(`bot-${i}`)}/ack`, { by: 'alice' }),
+    );
+    await stopWorker(children[0] as ChildProcess, 'SIGKILL');
+    expect((await Promise.all(acks)).map((r) => r.status)).toEqual(Array(n / 2).fill(202));
+    await waitFor(
+      () => new Set(recorder.received.filter((x) => x.kind === 'escalated').map((x) => x.id)).size >= n / 2,
+      30_000,
+      'the escalations',
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    await waitUntilIdle(config as KlaxonConfig, 20_000);
+    const told = (kind: string, receiver: string) =>
+      [
+        ...new Map(
+          recorder.received.filter((x) => x.kind === kind && x.receiver === receiver).map((x) => [x.id, x]),
+        ).values(),
+      ]
+        .map((x) => x.alerts[0]?.labels.source as string)
+        .sort();
+    const bots = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `bot-${from + i}`).sort();
+    expect(told('firing', 'hook')).toEqual(bots(0, n));
+    expect(told('acknowledged', 'hook')).toEqual(bots(0, n / 2));
+    expect(told('escalated', 'pager')).toEqual(bots(n / 2, n));
+    // Only a send in flight at the moment of the kill can arrive twice, with the same id.
+    expect(recorder.received.length - new Set(recorder.received.map((x) => x.id)).size).toBeLessThanOrEqual(
+      c().queue.delivery.concurrency * 2,
+    );
+  }, 90_000);
+
   const c = () => config as KlaxonConfig;
 
   function writeConfigFromCurrent(): string {

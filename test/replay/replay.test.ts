@@ -9,9 +9,9 @@ import { formatReplay, replay } from '../../src/replay/replay.js';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 describe('klaxon replay', () => {
-  it('shows the recorded trading session’s latency incident, daily-loss breach and stalled bot', () => {
+  it('shows the recorded trading session’s latency incident, daily-loss breach and stalled bot', async () => {
     const { config } = loadConfig(path.join(ROOT, 'config', 'klaxon.yaml'), {});
-    const result = replay(config, readRecording(path.join(ROOT, 'examples', 'trading-session.jsonl')));
+    const result = await replay(config, readRecording(path.join(ROOT, 'examples', 'trading-session.jsonl')));
     const story = (alert: string) =>
       result.events
         .filter((e) => e.alert === alert)
@@ -27,7 +27,15 @@ describe('klaxon replay', () => {
       '10:34:50 raised critical',
       '10:42:00 resolved critical',
     ]);
-    expect(result.notifications).toEqual({ console: 14, file: 14 });
+    // The latency anomaly kept recurring past its dedup cap: what the cap held back is told once
+    // the window ends (08:50), not forgotten.
+    expect(
+      result.events
+        .filter((e) => e.alert === 'api_latency_anomaly' && e.status === 'firing')
+        .map((e) => e.t)
+        .includes(Date.parse('2026-11-20T08:50:00Z')),
+    ).toBe(true);
+    expect(result.notifications).toEqual({ console: 15, file: 15 });
     const text = formatReplay(result);
     expect(text).toContain(
       'RESOLVED  critical bot_down {source=alpha}  alpha is reporting again -> console, file',
@@ -35,7 +43,7 @@ describe('klaxon replay', () => {
     expect(text).toContain('(nothing was sent)');
   });
 
-  it('replays a CSV series with its own timestamps as the clock', () => {
+  it('replays a CSV series with its own timestamps as the clock', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'klaxon-replay-'));
     const file = path.join(dir, 'latency.csv');
     const rows = ['timestamp,value'];
@@ -48,7 +56,7 @@ describe('klaxon replay', () => {
       { rules: [{ name: 'spike', kind: 'anomaly', metric: 'value', detector: { type: 'zscore' } }] },
       'test',
     );
-    const result = replay(config, readRecording(file));
+    const result = await replay(config, readRecording(file));
     expect(
       result.events.filter((e) => e.status === 'firing').map((e) => new Date(e.t).toISOString()),
     ).toEqual(['2026-01-01T00:02:30.000Z']);

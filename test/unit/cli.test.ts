@@ -7,7 +7,20 @@ import { freePort } from '../support/redis-server.js';
 import { waitFor } from '../support/recorder.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const COMMANDS = ['serve', 'worker', 'check-config', 'test-channel', 'replay', 'help'];
+const COMMANDS = [
+  'serve',
+  'worker',
+  'check-config',
+  'test-channel',
+  'replay',
+  'alerts',
+  'alert',
+  'ack',
+  'silence',
+  'help',
+];
+/** Commands of a group, each with its own --help. */
+const SUBCOMMANDS = ['silence add', 'silence list', 'silence expire'];
 
 interface Run {
   code: number;
@@ -57,9 +70,9 @@ describe('klaxon (the CLI)', () => {
   it('every command has its own --help, the same as klaxon help COMMAND, without config or Redis', async () => {
     // A config that does not load: help must not read it.
     const broken = tmp('klaxon.yaml', 'queue: {shards: 0}\n');
-    const runs = await each(COMMANDS, async (c) => ({
+    const runs = await each([...COMMANDS, ...SUBCOMMANDS], async (c) => ({
       c,
-      own: await klaxon(c, '--help', '--config', broken),
+      own: await klaxon(...c.split(' '), '--help', '--config', broken),
     }));
     for (const { c, own } of runs) {
       expect({ c, code: own.code, stderr: own.stderr }).toEqual({ c, code: 0, stderr: '' });
@@ -69,16 +82,29 @@ describe('klaxon (the CLI)', () => {
     expect(text('serve')).toMatch(/--shutdown-grace DURATION/);
     expect(text('worker')).toMatch(/--shutdown-grace DURATION/);
     expect(text('replay')).toMatch(/--source S[\s\S]*--metric M[\s\S]*--json/);
-    const [replay, help] = await each(
+    expect(text('alerts')).toMatch(
+      /--state STATE[\s\S]*--severity[\s\S]*--source[\s\S]*--url URL[\s\S]*--token TOKEN/,
+    );
+    expect(text('ack')).toMatch(/--by NAME[\s\S]*--comment TEXT[\s\S]*--expires DURATION/);
+    expect(text('silence add')).toMatch(
+      /name=~regex[\s\S]*--duration DURATION[\s\S]*--ends TIME[\s\S]*--comment/,
+    );
+    expect(text('silence')).toMatch(
+      /klaxon silence add[\s\S]*klaxon silence list[\s\S]*klaxon silence expire/,
+    );
+    const [replay, help, silenceAdd] = await each(
       [
         ['help', 'replay'],
         ['help', 'help'],
+        ['help', 'silence', 'add'],
       ],
       (args) => klaxon(...args),
     );
     expect(replay?.stdout).toBe(text('replay'));
     expect(help?.stdout).toBe(text('help'));
-  });
+    expect(silenceAdd?.stdout).toBe(text('silence add'));
+    // Sixteen CLI processes, two at a time.
+  }, 90_000);
 
   it('an unknown command, or help for one, exits 2 with the usage', async () => {
     for (const r of await each([['serv'], ['help', 'serv']], (args) => klaxon(...args))) {

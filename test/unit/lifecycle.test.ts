@@ -129,7 +129,7 @@ describe('applySignal: state alerts', () => {
     expect(l.fire(T0 + 3 * SEC, { severity: 'critical' })).toEqual([]);
   });
 
-  it('an acknowledged alert is not escalated and not reminded', () => {
+  it('an acknowledged alert is not told of a rise and not reminded', () => {
     const l = new Life();
     l.fire(T0);
     l.alert = { ...(l.alert as Alert), acknowledged: { by: 'ann', at: T0 + 1 } };
@@ -324,7 +324,7 @@ describe('Alertmanager', () => {
 });
 
 describe('silenced alerts', () => {
-  const muted: AlertPolicy = { ...POLICY, muted: true };
+  const muted: AlertPolicy = { ...POLICY, hold: 'silence' };
 
   it('are tracked but not told, and do not use up the dedup cap', () => {
     let a: Alert | null | undefined;
@@ -345,9 +345,16 @@ describe('silenced alerts', () => {
     expect(told).toEqual(['firing', 'firing', 'firing']);
   });
 
-  it('do not escalate while muted', () => {
+  it('hold a rise in severity, and owe it', () => {
     const first = applySignal(undefined, sig(), FP, POLICY, T0);
     const up = applySignal(first.alert ?? undefined, sig({ severity: 'critical' }), FP, muted, T0 + SEC);
     expect(up.intents).toEqual([]);
+    expect(up.held).toBe('silence');
+    expect(up.alert?.owed).toMatchObject({ hold: 'silence', severity: 'critical' });
+    // The silence over, the next look at it tells the rise.
+    const due = nextDue(up.alert as Alert, POLICY, HOUR) as number;
+    const told = tickAlert(up.alert as Alert, POLICY, due, HOUR);
+    expect(told.intents).toEqual([{ kind: 'raised', from: 'warning' }]);
+    expect(told.alert?.owed).toBeUndefined();
   });
 });

@@ -215,3 +215,34 @@ describe('route', () => {
     expect(toMail.map((n) => [n.receiver, n.fallback])).toEqual([['mail', undefined]]);
   });
 });
+
+describe('grouping routes', () => {
+  const grouped = new RouteTree(
+    routeSchema.parse({ receivers: ['tg', 'pager'], group_by: ['source', 'alertname'], group_wait: '5s' }),
+  );
+  const kinds = new Map([
+    ['tg', { sendResolved: false }],
+    ['pager', { sendResolved: true, groups: false }],
+  ]);
+  const gctx = (now: number): RoutingContext => ({ routes: grouped, receivers: kinds, now });
+
+  it('group a receiver that may be grouped, never PagerDuty, which keeps its own thread', () => {
+    const step = applySignal(undefined, signal(), FP, POLICY, T0);
+    const ns = route(step.alert as Alert, step.intents, POLICY, gctx(T0));
+    expect(ns.map((n) => [n.receiver, n.group?.key ?? null])).toEqual([
+      ['tg', '0|source=bot-a,alertname=drawdown'],
+      ['pager', null],
+    ]);
+    expect((step.alert as Alert).told).toEqual({ pager: ns[1]?.id });
+  });
+
+  it('a grouped receiver hears a resolve even without send_resolved (its group lets the alert go), and an expiry leaves the group untold', () => {
+    const first = applySignal(undefined, signal(), FP, POLICY, T0);
+    const alert = first.alert as Alert;
+    route(alert, first.intents, POLICY, gctx(T0));
+    const resolved = route({ ...alert }, [{ kind: 'resolved' }], POLICY, gctx(T0 + MIN));
+    expect(resolved.map((n) => n.receiver)).toEqual(['tg', 'pager']);
+    const expired = route({ ...alert }, [{ kind: 'expired' }], POLICY, gctx(T0 + MIN));
+    expect(expired.map((n) => [n.receiver, n.kind, n.group?.quiet])).toEqual([['tg', 'resolved', true]]);
+  });
+});

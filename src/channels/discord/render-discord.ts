@@ -1,7 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import { isoTime, type MessageContent } from '../content.js';
 import type { Severity } from '../../model/severity.js';
-import { cut, EMBED_LIMITS, fitEmbed } from './embed-limits.js';
+import { counted, cut, EMBED_LIMITS, fitEmbed } from './embed-limits.js';
 import { escapeMarkdown, linkTarget, neutraliseMentions } from './markdown.js';
 
 /**
@@ -52,29 +52,61 @@ export function renderEmbed(c: MessageContent): APIEmbed {
   if (labels) all.push({ name: 'Labels', value: labels, inline: false });
   if (links) all.push({ name: 'Links', value: links, inline: false });
 
+  const title = escapeMarkdown(c.headline);
+  // Footers show plain text (no markdown): only mass mentions need neutralising.
+  const footer = neutraliseMentions(c.footer);
+  // What the description may hold with everything else kept (a group's list gives way first).
+  const others =
+    counted(cut(title, EMBED_LIMITS.title)) +
+    counted(cut(footer, EMBED_LIMITS.footer)) +
+    all.reduce(
+      (n, f) =>
+        n + counted(cut(f.name, EMBED_LIMITS.fieldName)) + counted(cut(f.value, EMBED_LIMITS.fieldValue)),
+      0,
+    );
   const embed: APIEmbed = {
-    title: escapeMarkdown(c.headline),
-    description: descriptionOf(c),
+    title,
+    description: descriptionOf(c, Math.min(EMBED_LIMITS.description, EMBED_LIMITS.total - others)),
     color: embedColor(c),
     fields: all,
-    // Footers show plain text (no markdown): only mass mentions need neutralising.
-    footer: { text: neutraliseMentions(c.footer) },
+    footer: { text: footer },
   };
   const at = isoTime(c.at);
   if (at !== 'unknown') embed.timestamp = at;
   return fitEmbed(embed);
 }
 
-function descriptionOf(c: MessageContent): string {
+function descriptionOf(c: MessageContent, room: number): string {
   const parts: string[] = [];
   if (c.notes.length > 0) parts.push(c.notes.map(escapeMarkdown).join('\n'));
   if (c.description !== undefined && c.description.trim() !== '') parts.push(escapeMarkdown(c.description));
   if (c.items.length > 0) {
-    const items = c.items.map((i) => `- ${escapeMarkdown(i.headline)} (${escapeMarkdown(i.detail)})`);
-    if (c.more > 0) items.push(`… and ${c.more} more`);
-    parts.push(items.join('\n'));
+    const before = parts.reduce((n, p) => n + p.length + 2, 0);
+    parts.push(itemLines(c, room - before));
   }
   return parts.join('\n\n');
+}
+
+/**
+ * A group's alerts, one line each, as many whole lines as `room` holds; the rest are counted
+ * (`… and N more`), never cut in the middle of a line. A large group (hundreds of alerts) cannot
+ * be named in full in one embed: the count says how many are not shown.
+ */
+function itemLines(c: MessageContent, room: number): string {
+  const all = c.items.map((i) => `- ${escapeMarkdown(i.headline)} (${escapeMarkdown(i.detail)})`);
+  const more = (shown: number) => all.length - shown + c.more;
+  const out: string[] = [];
+  let used = 0;
+  for (const line of all) {
+    const left = more(out.length + 1);
+    const tail = left > 0 ? `\n… and ${left} more`.length : 0;
+    const add = (out.length > 0 ? 1 : 0) + line.length;
+    if (used + add + tail > room) break;
+    out.push(line);
+    used += add;
+  }
+  if (more(out.length) > 0) out.push(`… and ${more(out.length)} more`);
+  return out.join('\n');
 }
 
 /**

@@ -22,4 +22,6 @@ export const pagerdutyChannel: ChannelDefinition<typeof pagerdutyReceiverSchema>
       clientUrl: cfg.client_url,
     }),
   throttle: () => [{ max: EVENTS_PER_MINUTE, per: 60_000 }],
+  // One incident per alert: trigger, acknowledge and resolve pair up by the alert's dedup_key.
+  groups: false,
 };

@@ -18,6 +18,7 @@ export const telegramChannel: ChannelDefinition<typeof telegramReceiverSchema> =
       chatIds: telegramTargets(cfg),
       apiRoot: cfg.api_root,
       silentBelow: cfg.silent_below,
+      ackButton: cfg.ack_users !== undefined,
     }),
   targets: (cfg) => telegramTargets(cfg),
   throttle: (_cfg, target) => telegramThrottle(target),

@@ -1,8 +1,8 @@
 import { Telegram } from 'telegraf';
 import type { Opts } from 'telegraf/types';
 import { severityRank, type Severity } from '../../model/severity.js';
-import type { MessageRef } from '../../model/notification.js';
-import { scrub, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
+import { leadAlert, type MessageRef } from '../../model/notification.js';
+import { pause, scrub, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import {
   abortable,
   abortError,
@@ -14,8 +14,13 @@ import {
   toSendError,
 } from './errors.js';
 import { plainText } from './html.js';
-import { renderEdit, renderParts } from './render.js';
+import { ackKeyboard, NO_KEYBOARD, renderEdit, renderParts, type RenderOptions } from './render.js';
 import { MESSAGE_MAX } from './split.js';
+
+/** A later part of a long message is tried this often when Telegram asks to wait… */
+const LATER_PART_TRIES = 4;
+/** …as long as it asks for no longer than this. */
+const LATER_PART_MAX_WAIT_MS = 10_000;
 
 /** Telegram lets a bot edit its messages for 48 hours; older ones get a reply instead. */
 export const EDIT_WINDOW_MS = 48 * 3_600_000;
@@ -28,13 +33,21 @@ export interface TelegramChannelOptions {
   apiRoot: string;
   /** Alerts of a lower severity arrive silently (`disable_notification`). */
   silentBelow: Severity;
+  /** Messages telling an alert fires carry an "Acknowledge" button (the receiver has `ack_users`). */
+  ackButton?: boolean;
 }
 
 /**
  * telegraf types `signal` with the `abort-controller` polyfill's AbortSignal; node-fetch (which
  * it calls) takes Node's own, so the cast is sound.
  */
-type TelegrafSignal = NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
+export type TelegrafSignal = NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
+
+/** telegraf's send-only client for a bot. */
+export function botClient(token: string, apiRoot: string): Telegram {
+  // telegraf resolves `./bot<token>/<method>` against the root: a root with a path needs its `/`.
+  return new Telegram(token, { apiRoot: apiRoot.endsWith('/') ? apiRoot : `${apiRoot}/` });
+}
 
 type SendPayload = Opts<'sendMessage'>;
 type EditPayload = Opts<'editMessageText'>;
@@ -53,6 +66,10 @@ interface CallState {
  * - `firing`, `summary`, `test`: a new message (split into parts when longer than 4096).
  * - `repeat`, `escalated`, `flapping`: a new message replying to the thread's first one.
  * - `resolved`, `acknowledged`: that first message is edited (within 48 h), else answered.
+ *
+ * With `ackButton`, a message that tells one alert fires (firing, repeat, escalated, flapping)
+ * carries an "Acknowledge" button (on its first part); the edit for a resolve or an
+ * acknowledgement removes it.
  */
 export class TelegramChannel implements Channel {
   readonly type = 'telegram';
@@ -61,6 +78,7 @@ export class TelegramChannel implements Channel {
   readonly #token: string;
   readonly #chatIds: string[];
   readonly #silentBelow: Severity;
+  readonly #ackButton: boolean;
   /** Groups that became supergroups (old id -> new id), learnt from the Bot API. */
   readonly #migrated = new Map<string, string>();
 
@@ -69,9 +87,8 @@ export class TelegramChannel implements Channel {
     this.#token = opts.token;
     this.#chatIds = [...opts.chatIds];
     this.#silentBelow = opts.silentBelow;
-    // telegraf resolves `./bot<token>/<method>` against the root: a root with a path needs its `/`.
-    const apiRoot = opts.apiRoot.endsWith('/') ? opts.apiRoot : `${opts.apiRoot}/`;
-    this.#tg = new Telegram(opts.token, { apiRoot });
+    this.#ackButton = opts.ackButton ?? false;
+    this.#tg = botClient(opts.token, opts.apiRoot);
   }
 
   /** The chat a message for `chat` goes to now (after the migrations seen so far). */
@@ -93,8 +110,15 @@ export class TelegramChannel implements Channel {
     switch (kind) {
       case 'resolved':
       case 'acknowledged':
-        // Good news wakes nobody.
-        if (previous && d.now - previous.sentAt < EDIT_WINDOW_MS) return this.#edit(d, target, previous);
+        // Good news wakes nobody. A group too long for one message is answered instead: an
+        // edit (one message, shortened) would drop names from its list.
+        if (
+          previous &&
+          d.now - previous.sentAt < EDIT_WINDOW_MS &&
+          (d.notification.alerts.length === 1 ||
+            renderParts(d.content, MESSAGE_MAX, renderOptions(d)).length === 1)
+        )
+          return this.#edit(d, target, previous);
         return this.#post(d, target, { silent: true, replyTo: previous, keepRef: false });
       case 'repeat':
       case 'escalated':
@@ -141,7 +165,10 @@ export class TelegramChannel implements Channel {
     target: string,
     opts: { silent: boolean; replyTo?: MessageRef; keepRef: boolean; before?: CallState },
   ): Promise<SendOutcome> {
-    const parts = renderParts(d.content);
+    const keyboard = this.#ackButton ? ackKeyboard(d.notification) : undefined;
+    // The button does what the signed link would: one way to acknowledge in the message.
+    const content = keyboard ? { ...d.content, links: d.content.links.filter((l) => !l.ack) } : d.content;
+    const parts = renderParts(content, MESSAGE_MAX, renderOptions(d));
     if (parts.length === 0) {
       // Cannot happen with a headline; Telegram would refuse an empty text anyway.
       throw new SendError(`${this.#where(target)}: nothing to send`, { retryable: false });
@@ -163,18 +190,31 @@ export class TelegramChannel implements Channel {
         ...(i === 0 && opts.replyTo
           ? { reply_parameters: { message_id: Number(opts.replyTo.id), allow_sending_without_reply: true } }
           : {}),
+        ...(i === 0 && keyboard ? { reply_markup: keyboard } : {}),
       });
-      try {
-        const msg = await this.#call(call, d.signal, (chat, plain) =>
-          this.#tg.callApi('sendMessage', build(chat, plain), {
-            signal: d.signal as unknown as TelegrafSignal,
-          }),
-        );
-        first ??= msg.message_id;
-      } catch (err) {
-        const e = toSendError(err, this.#where(call.chat), [this.#token], d.signal);
-        if (first === undefined) throw e;
-        rejected.push({ target, reason: `part ${i + 1} of ${parts.length} not sent: ${e.message}` });
+      let failure: SendError | undefined;
+      for (let attempt = 0; attempt < LATER_PART_TRIES; attempt++) {
+        try {
+          const msg = await this.#call(call, d.signal, (chat, plain) =>
+            this.#tg.callApi('sendMessage', build(chat, plain), {
+              signal: d.signal as unknown as TelegrafSignal,
+            }),
+          );
+          first ??= msg.message_id;
+          failure = undefined;
+          break;
+        } catch (err) {
+          failure = toSendError(err, this.#where(call.chat), [this.#token], d.signal);
+          if (first === undefined) throw failure;
+          // A later part that hits the chat's rate limit waits as Telegram asks (within reason),
+          // so that a long group message arrives whole.
+          const wait = failure.retryAfterMs;
+          if (wait === undefined || wait > LATER_PART_MAX_WAIT_MS || d.signal.aborted) break;
+          await pause(wait, d.signal);
+        }
+      }
+      if (failure) {
+        rejected.push({ target, reason: `part ${i + 1} of ${parts.length} not sent: ${failure.message}` });
         break;
       }
     }
@@ -193,7 +233,7 @@ export class TelegramChannel implements Channel {
 
   /** Edits the thread's first message to show the new state; answers it when that is impossible. */
   async #edit(d: Delivery, target: string, previous: MessageRef): Promise<SendOutcome> {
-    const html = renderEdit(d.content);
+    const html = renderEdit(d.content, MESSAGE_MAX, renderOptions(d));
     const call: CallState = { chat: this.chatFor(previous.chat ?? target), migrated: false, notes: [] };
     const build = (chat: string, plain: boolean): EditPayload => ({
       chat_id: chatIdValue(chat),
@@ -201,6 +241,8 @@ export class TelegramChannel implements Channel {
       text: plain ? plainText(html, MESSAGE_MAX) : html,
       ...(plain ? {} : { parse_mode: 'HTML' as const }),
       link_preview_options: { is_disabled: true },
+      // The alert no longer waits for anyone: its button goes.
+      reply_markup: NO_KEYBOARD,
     });
     try {
       await this.#call(call, d.signal, (chat, plain) =>
@@ -282,6 +324,13 @@ export class TelegramChannel implements Channel {
     if (signal.aborted) throw abortError();
     return abortable(fn(), signal);
   }
+}
+
+/** What the layout needs beyond the content: the acknowledgement an `acknowledged` message shows. */
+function renderOptions(d: Delivery): RenderOptions {
+  if (d.notification.kind !== 'acknowledged') return {};
+  const ack = leadAlert(d.notification).acknowledged;
+  return ack ? { acknowledged: ack } : {};
 }
 
 /** A previous message this channel can edit or answer: a Telegram message id. */

@@ -11,6 +11,16 @@ import type { Socket } from 'node:net';
  * - Answers `{ ok: true, result }` or `{ ok: false, error_code, description, parameters? }`
  *   with the HTTP status equal to `error_code`, as the Bot API does.
  * - `getMe`, `sendMessage` (message ids increment per chat from 1) and `editMessageText`.
+ * - Inline keyboards: `reply_markup` is kept on the message (`messagesIn(chat)[i].reply_markup`);
+ *   `editMessageText` replaces it (none given: the buttons go, as in Telegram), and
+ *   `editMessageReplyMarkup` changes only it.
+ * - Button presses: `press(chat, message_id, from)` makes a `callback_query` update, as Telegram
+ *   does when a user presses a button. The bot receives it by long polling (`getUpdates`: held
+ *   until an update arrives or `timeout` seconds pass; `offset` confirms earlier updates; a second
+ *   `getUpdates` for the same token while one waits is 409 Conflict, as is `getUpdates` while a
+ *   webhook is set), or, after `setWebhook`, posted to the webhook URL with the
+ *   `X-Telegram-Bot-Api-Secret-Token` header. `answerCallbackQuery` is recorded (`callbackAnswers`);
+ *   answering an unknown or already answered query is 400 `query is too old`.
  *   `parse_mode: 'HTML'` is parsed like Telegram does: only its tags, only `&lt; &gt; &amp;
  *   &quot;` and numeric entities, balanced tags; else 400 `can't parse entities`. Text over 4096
  *   UTF-16 code units after parsing is 400 `message is too long`; an edit to a missing message is
@@ -76,6 +86,53 @@ export interface FakeTelegramMessage {
   date: number;
   /** Texts before each edit, oldest first. */
   history: string[];
+  /** The inline keyboard the message shows now (absent: no buttons). */
+  reply_markup?: FakeInlineKeyboard;
+  /** The bot token that sent it. */
+  token?: string;
+}
+
+export interface FakeInlineKeyboard {
+  inline_keyboard: { text: string; callback_data?: string; url?: string }[][];
+}
+
+/** A user pressing a button. */
+export interface FakeTelegramUser {
+  id: number;
+  first_name: string;
+  username?: string;
+}
+
+/** An `answerCallbackQuery` as the fake received it. */
+export interface FakeCallbackAnswer {
+  callback_query_id: string;
+  text?: string;
+  show_alert: boolean;
+  /** The token of the bot that answered. */
+  token: string;
+}
+
+/** What `press` did. */
+export interface FakePress {
+  update_id: number;
+  callback_query_id: string;
+  /** In webhook mode: the status the webhook answered (0 when it could not be reached). */
+  webhookStatus?: number;
+}
+
+interface WaitingPoll {
+  res: ServerResponse;
+  offset: number;
+  limit: number;
+  allowed?: string[];
+  timer: NodeJS.Timeout;
+}
+
+/** What the fake keeps per bot token: updates not yet confirmed, the waiting poll, the webhook. */
+interface BotState {
+  updates: { update_id: number; type: string; update: Record<string, unknown> }[];
+  poll?: WaitingPoll;
+  webhook?: { url: string; secret_token?: string; allowed_updates?: string[] };
 }
 
 export type FakeAnswer =
@@ -285,6 +342,10 @@ export class FakeTelegram {
   bot = { first_name: 'Klaxon Test Bot', username: 'klaxon_test_bot' };
   /** Unix time (s) of sent and edited messages; the wall clock by default. */
   now: () => number = () => Math.floor(Date.now() / 1000);
+  /** Every `answerCallbackQuery` accepted, in order. */
+  readonly callbackAnswers: FakeCallbackAnswer[] = [];
+  /** How many `getUpdates` were refused with 409 Conflict (another poll waiting, or a webhook set). */
+  conflicts = 0;
 
   readonly #token: string | undefined;
   readonly #script: Scripted[] = [];
@@ -292,6 +353,11 @@ export class FakeTelegram {
   readonly #nextId = new Map<string, number>();
   readonly #hanging = new Set<ServerResponse>();
   readonly #sockets = new Set<Socket>();
+  readonly #bots = new Map<string, BotState>();
+  /** Callback queries pressed and not answered yet. */
+  readonly #openQueries = new Set<string>();
+  #nextUpdateId = 700_000_001;
+  #nextQueryId = 1;
   #server: http.Server | undefined;
 
   /** With `token`, only that token is accepted (others get 401 Unauthorized). */
@@ -319,6 +385,11 @@ export class FakeTelegram {
   async close(): Promise<void> {
     for (const res of this.#hanging) res.destroy();
     this.#hanging.clear();
+    for (const bot of this.#bots.values()) {
+      if (bot.poll) clearTimeout(bot.poll.timer);
+      bot.poll?.res.destroy();
+      bot.poll = undefined;
+    }
     for (const s of this.#sockets) s.destroy();
     const server = this.#server;
     this.#server = undefined;
@@ -343,13 +414,189 @@ export class FakeTelegram {
     return this;
   }
 
-  /** Forgets requests, messages, scripts and migrations (the server keeps running). */
+  /**
+   * Forgets requests, messages, scripts, migrations, pending updates, webhooks and answers (the
+   * server keeps running; a poll waiting now keeps waiting).
+   */
   reset(): void {
     this.requests.length = 0;
     this.messages.length = 0;
     this.#script.length = 0;
     this.#migrations.clear();
     this.#nextId.clear();
+    this.callbackAnswers.length = 0;
+    this.conflicts = 0;
+    this.#openQueries.clear();
+    for (const bot of this.#bots.values()) {
+      bot.updates.length = 0;
+      bot.webhook = undefined;
+    }
+  }
+
+  /**
+   * A user presses a button of a message: a `callback_query` update for the bot that sent it,
+   * with `data` (by default the `callback_data` of the message's first button). In webhook mode
+   * it is posted to the webhook at once (resolves with the status it answered); otherwise it
+   * waits for the bot's `getUpdates`.
+   */
+  async press(
+    chat: string | number,
+    messageId: number,
+    from: FakeTelegramUser,
+    data?: string,
+  ): Promise<FakePress> {
+    const msg = this.messagesIn(chat).find((m) => m.message_id === messageId);
+    if (!msg) throw new Error(`no message ${messageId} in chat ${chat}`);
+    const buttonData = data ?? msg.reply_markup?.inline_keyboard[0]?.[0]?.callback_data;
+    if (buttonData === undefined) throw new Error(`message ${messageId} in chat ${chat} has no button`);
+    const token = msg.token ?? this.#token ?? '';
+    const id = `${this.#nextQueryId++}${'0'.repeat(6)}`;
+    this.#openQueries.add(id);
+    const update = {
+      update_id: this.#nextUpdateId++,
+      callback_query: {
+        id,
+        from: {
+          id: from.id,
+          is_bot: false,
+          first_name: from.first_name,
+          ...(from.username ? { username: from.username } : {}),
+        },
+        message: this.#result(msg),
+        chat_instance: `-${Math.abs(Number(msg.chat) || 1)}77`,
+        data: buttonData,
+      },
+    };
+    const done: FakePress = { update_id: update.update_id, callback_query_id: id };
+    const bot = this.#bot(token);
+    if (bot.webhook) {
+      done.webhookStatus = await this.#postToWebhook(bot.webhook, update);
+      return done;
+    }
+    bot.updates.push({ update_id: update.update_id, type: 'callback_query', update });
+    this.#wake(bot);
+    return done;
+  }
+
+  /** The webhook set for a bot token (the only token seen, when omitted). */
+  webhookOf(token?: string): { url: string; secret_token?: string; allowed_updates?: string[] } | undefined {
+    const t = token ?? this.#token ?? [...this.#bots.keys()][0];
+    return t === undefined ? undefined : this.#bots.get(t)?.webhook;
+  }
+
+  /** Whether a `getUpdates` of this bot is waiting now (the only token seen, when omitted). */
+  polling(token?: string): boolean {
+    const t = token ?? this.#token ?? [...this.#bots.keys()][0];
+    return t !== undefined && this.#bots.get(t)?.poll !== undefined;
+  }
+
+  /** Updates queued for a bot and not yet confirmed by an offset. */
+  pendingUpdates(token?: string): number {
+    const t = token ?? this.#token ?? [...this.#bots.keys()][0];
+    return t === undefined ? 0 : (this.#bots.get(t)?.updates.length ?? 0);
+  }
+
+  #bot(token: string): BotState {
+    let b = this.#bots.get(token);
+    if (!b) {
+      b = { updates: [] };
+      this.#bots.set(token, b);
+    }
+    return b;
+  }
+
+  async #postToWebhook(
+    hook: NonNullable<BotState['webhook']>,
+    update: Record<string, unknown>,
+  ): Promise<number> {
+    try {
+      const res = await fetch(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(hook.secret_token ? { 'x-telegram-bot-api-secret-token': hook.secret_token } : {}),
+        },
+        body: JSON.stringify(update),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** `getUpdates`: answers at once when updates wait, else holds the request (long polling). */
+  #getUpdates(r: FakeTelegramRequest, res: ServerResponse): void {
+    if (r.token === undefined) return this.#send(res, fail(404, 'Not Found'));
+    if (this.#token !== undefined && r.token !== this.#token)
+      return this.#send(res, fail(401, 'Unauthorized'));
+    const bot = this.#bot(r.token);
+    if (bot.webhook) {
+      this.conflicts += 1;
+      return this.#send(
+        res,
+        fail(
+          409,
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+        ),
+      );
+    }
+    if (bot.poll) {
+      this.conflicts += 1;
+      return this.#send(
+        res,
+        fail(
+          409,
+          'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+        ),
+      );
+    }
+    const offset = typeof r.body.offset === 'number' ? r.body.offset : 0;
+    const limit = typeof r.body.limit === 'number' && r.body.limit > 0 ? Math.min(r.body.limit, 100) : 100;
+    const timeout = typeof r.body.timeout === 'number' ? r.body.timeout : 0;
+    const allowed = Array.isArray(r.body.allowed_updates)
+      ? r.body.allowed_updates.filter((u): u is string => typeof u === 'string')
+      : undefined;
+    // An offset confirms every update before it: Telegram forgets them.
+    if (offset > 0) bot.updates = bot.updates.filter((u) => u.update_id >= offset);
+    const ready = this.#ready(bot, allowed, limit);
+    if (ready.length > 0 || timeout <= 0) return this.#send(res, ok(ready));
+    const poll: WaitingPoll = {
+      res,
+      offset,
+      limit,
+      ...(allowed ? { allowed } : {}),
+      timer: setTimeout(() => {
+        if (bot.poll !== poll) return;
+        bot.poll = undefined;
+        this.#send(res, ok([]));
+      }, timeout * 1000),
+    };
+    bot.poll = poll;
+    // The client gave up (an abort, a process that stopped): the poll is over.
+    res.on('close', () => {
+      if (bot.poll !== poll) return;
+      clearTimeout(poll.timer);
+      bot.poll = undefined;
+    });
+  }
+
+  #ready(bot: BotState, allowed: string[] | undefined, limit: number): Record<string, unknown>[] {
+    return bot.updates
+      .filter((u) => !allowed || allowed.length === 0 || allowed.includes(u.type))
+      .slice(0, limit)
+      .map((u) => u.update);
+  }
+
+  /** An update arrived: a waiting poll gets it now. */
+  #wake(bot: BotState): void {
+    const poll = bot.poll;
+    if (!poll) return;
+    const ready = this.#ready(bot, poll.allowed, poll.limit);
+    if (ready.length === 0) return;
+    clearTimeout(poll.timer);
+    bot.poll = undefined;
+    this.#send(poll.res, ok(ready));
   }
 
   /** Requests to one Bot API method (case-insensitive). */
@@ -388,6 +635,7 @@ export class FakeTelegram {
       this.requests.push(record);
       const scripted = this.#take(record);
       if (scripted) this.#answer(res, scripted, record);
+      else if (record.apiMethod.toLowerCase() === 'getupdates') this.#getUpdates(record, res);
       else this.#send(res, this.#handle(record));
     });
   }
@@ -440,6 +688,7 @@ export class FakeTelegram {
   }
 
   #send(res: ServerResponse, reply: Reply): void {
+    if (res.destroyed || res.writableEnded) return;
     res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
   }
 
@@ -458,9 +707,30 @@ export class FakeTelegram {
           supports_inline_queries: false,
         });
       case 'sendmessage':
-        return this.#sendMessage(r.body);
+        return this.#sendMessage(r.body, r.token);
       case 'editmessagetext':
         return this.#editMessageText(r.body);
+      case 'editmessagereplymarkup':
+        return this.#editMessageReplyMarkup(r.body);
+      case 'answercallbackquery':
+        return this.#answerCallbackQuery(r.body, r.token);
+      case 'setwebhook':
+        return this.#setWebhook(r.body, r.token);
+      case 'deletewebhook': {
+        const bot = this.#bot(r.token);
+        bot.webhook = undefined;
+        if (r.body.drop_pending_updates === true) bot.updates.length = 0;
+        return ok(true);
+      }
+      case 'getwebhookinfo': {
+        const bot = this.#bot(r.token);
+        return ok({
+          url: bot.webhook?.url ?? '',
+          has_custom_certificate: false,
+          pending_update_count: bot.updates.length,
+          ...(bot.webhook?.allowed_updates ? { allowed_updates: bot.webhook.allowed_updates } : {}),
+        });
+      }
       default:
         return fail(404, 'Not Found');
     }
@@ -495,7 +765,55 @@ export class FakeTelegram {
     });
   }
 
-  #sendMessage(body: Record<string, unknown>): Reply {
+  #answerCallbackQuery(body: Record<string, unknown>, token: string): Reply {
+    const id = typeof body.callback_query_id === 'string' ? body.callback_query_id : '';
+    if (!this.#openQueries.delete(id))
+      return fail(400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
+    this.callbackAnswers.push({
+      callback_query_id: id,
+      ...(typeof body.text === 'string' ? { text: body.text } : {}),
+      show_alert: body.show_alert === true,
+      token,
+    });
+    return ok(true);
+  }
+
+  #setWebhook(body: Record<string, unknown>, token: string): Reply {
+    const url = typeof body.url === 'string' ? body.url : '';
+    const bot = this.#bot(token);
+    if (url === '') {
+      bot.webhook = undefined;
+      return ok(true);
+    }
+    if (!/^https?:\/\//.test(url))
+      return fail(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+    const secret = body.secret_token;
+    if (secret !== undefined && (typeof secret !== 'string' || !/^[A-Za-z0-9_-]{1,256}$/.test(secret)))
+      return fail(400, 'Bad Request: secret token contains unallowed characters');
+    bot.webhook = {
+      url,
+      ...(typeof secret === 'string' ? { secret_token: secret } : {}),
+      ...(Array.isArray(body.allowed_updates) ? { allowed_updates: body.allowed_updates as string[] } : {}),
+    };
+    return ok(true);
+  }
+
+  #editMessageReplyMarkup(body: Record<string, unknown>): Reply {
+    if (body.chat_id === undefined) return fail(400, 'Bad Request: chat_id is empty');
+    const msg = this.messagesIn(String(body.chat_id)).find((m) => m.message_id === body.message_id);
+    if (!msg) return fail(400, 'Bad Request: message to edit not found');
+    const markup = keyboardOf(body.reply_markup);
+    if (JSON.stringify(markup) === JSON.stringify(msg.reply_markup))
+      return fail(
+        400,
+        'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
+    if (markup) msg.reply_markup = markup;
+    else delete msg.reply_markup;
+    return ok({ ...this.#result(msg), edit_date: this.now() });
+  }
+
+  #sendMessage(body: Record<string, unknown>, token?: string): Reply {
     if (body.chat_id === undefined || body.chat_id === '') return fail(400, 'Bad Request: chat_id is empty');
     const chat = String(body.chat_id);
     const moved = this.#migration(chat);
@@ -524,6 +842,9 @@ export class FakeTelegram {
       date: this.now(),
       history: [],
     };
+    const markup = keyboardOf(body.reply_markup);
+    if (markup) msg.reply_markup = markup;
+    if (token !== undefined) msg.token = token;
     this.messages.push(msg);
     return ok(this.#result(msg, replyTo));
   }
@@ -537,7 +858,13 @@ export class FakeTelegram {
     if (parsed instanceof Reply) return parsed;
     const msg = this.messagesIn(chat).find((m) => m.message_id === body.message_id);
     if (!msg) return fail(400, 'Bad Request: message to edit not found');
-    if (msg.text === parsed.text && JSON.stringify(msg.entities) === JSON.stringify(parsed.entities))
+    // Without reply_markup an edit takes the buttons away, as Telegram does.
+    const markup = keyboardOf(body.reply_markup);
+    if (
+      msg.text === parsed.text &&
+      JSON.stringify(msg.entities) === JSON.stringify(parsed.entities) &&
+      JSON.stringify(markup) === JSON.stringify(msg.reply_markup)
+    )
       return fail(
         400,
         'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
@@ -546,6 +873,8 @@ export class FakeTelegram {
     msg.text = parsed.text;
     msg.entities = parsed.entities;
     msg.source = String(body.text);
+    if (markup) msg.reply_markup = markup;
+    else delete msg.reply_markup;
     const replyTo = this.messagesIn(chat).find((m) => m.message_id === msg.reply_to);
     return ok({ ...this.#result(msg, replyTo), edit_date: this.now() });
   }
@@ -560,8 +889,16 @@ export class FakeTelegram {
       text: m.text,
       ...(m.entities.length > 0 ? { entities: m.entities } : {}),
       ...(replyTo ? { reply_to_message: this.#result(replyTo) } : {}),
+      ...(m.reply_markup ? { reply_markup: m.reply_markup } : {}),
     };
   }
+}
+
+/** An inline keyboard with at least one button, or undefined (none, or an empty one). */
+function keyboardOf(markup: unknown): FakeInlineKeyboard | undefined {
+  const rows = (markup as { inline_keyboard?: unknown } | undefined)?.inline_keyboard;
+  if (!Array.isArray(rows) || !rows.some((r) => Array.isArray(r) && r.length > 0)) return undefined;
+  return { inline_keyboard: rows as FakeInlineKeyboard['inline_keyboard'] };
 }
 
 function ok(result: unknown): Reply {

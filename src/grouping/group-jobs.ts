@@ -1,0 +1,164 @@
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { groupsAt } from '../channels/registry.js';
+import type { KlaxonConfig } from '../config/schema.js';
+import type { GroupRef, Notification } from '../model/notification.js';
+import type { Keys } from '../state/keys.js';
+import type { PendingFlush } from './group-state.js';
+import { groupHash, groupStoreFor } from './group-store.js';
+
+/**
+ * Where grouping meets the queues: notifications of a grouping route join their group instead of
+ * being delivered one by one, and a delayed job per flush (`group` on the receiver's delivery
+ * queue) turns the group into one message, delivered like any other notification.
+ *
+ * Timing follows the wall clock, as BullMQ's delays and the rate windows do: group_wait and
+ * group_interval pace real messages.
+ */
+
+/** Job name of a group's flush on the receiver's delivery queue. */
+export const GROUP_JOB = 'group';
+
+/** What a flush job carries: which group, and which flush of it. */
+export interface GroupFlushJob {
+  receiver: string;
+  hash: string;
+  seq: number;
+  /** The group's key (route and label values), for logs. */
+  key: string;
+}
+
+/** Deterministic, so that two workers scheduling the same flush add one job. */
+export function flushJobId(hash: string, seq: number): string {
+  return `group-flush.${hash}.${seq}`;
+}
+
+/**
+ * Splits notifications into those delivered on their own and those that join a group. A grouped
+ * notification to a receiver that is never grouped is delivered on its own.
+ */
+export function partitionGrouped(
+  ns: readonly Notification[],
+  receivers: KlaxonConfig['receivers'],
+): { alone: Notification[]; grouped: (Notification & { group: GroupRef })[] } {
+  const alone: Notification[] = [];
+  const grouped: (Notification & { group: GroupRef })[] = [];
+  for (const n of ns) {
+    if (n.group === undefined) alone.push(n);
+    else if (groupsAt(receivers[n.receiver])) grouped.push(n as Notification & { group: GroupRef });
+    else {
+      const own: Notification = { ...n };
+      delete own.group;
+      alone.push(own);
+    }
+  }
+  return { alone, grouped };
+}
+
+export interface JoinContext {
+  config: KlaxonConfig;
+  keys: Keys;
+  /** Delivery queues by receiver. */
+  queues: ReadonlyMap<string, Queue>;
+  now: number;
+}
+
+/**
+ * Adds grouped notifications to their groups (one transition per group) and schedules each
+ * group's pending flush. Idempotent: notifications added again change nothing, and the flush is
+ * scheduled again under the same job id (a no-op when the job exists).
+ */
+export async function joinGroups(
+  ns: readonly (Notification & { group: GroupRef })[],
+  ctx: JoinContext,
+): Promise<void> {
+  const byGroup = new Map<string, { receiver: string; ref: GroupRef; ns: Notification[] }>();
+  for (const n of ns) {
+    const id = `${n.receiver}\u0000${n.group.key}`;
+    const g = byGroup.get(id) ?? { receiver: n.receiver, ref: n.group, ns: [] };
+    g.ref = n.group; // the latest settings of the route
+    g.ns.push(n);
+    byGroup.set(id, g);
+  }
+  await Promise.all(
+    [...byGroup.values()].map(async ({ receiver, ref, ns: members }) => {
+      const queue = ctx.queues.get(receiver);
+      if (!queue) throw new Error(`no delivery queue for receiver ${receiver}`);
+      const store = groupStoreFor(connectionOf(queue), ctx.keys);
+      const next = await store.add(receiver, ref, members, ctx.now);
+      if (next)
+        await scheduleFlush(
+          queue,
+          ctx.config,
+          { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key },
+          next,
+          ctx.now,
+        );
+    }),
+  );
+}
+
+/** Adds the delayed flush job (a no-op when it exists). */
+export async function scheduleFlush(
+  queue: Queue,
+  config: KlaxonConfig,
+  job: GroupFlushJob,
+  next: PendingFlush,
+  now: number,
+): Promise<void> {
+  const d = config.queue.delivery;
+  await queue.add(GROUP_JOB, job, {
+    jobId: flushJobId(job.hash, job.seq),
+    delay: Math.max(0, next.due - now),
+    // Only Redis can make a flush fail: keep trying (a flush lost for good is rescheduled by the
+    // group's next add, see OVERDUE_MS).
+    attempts: Math.max(d.attempts, 20),
+    backoff: { type: 'klaxon', delay: d.backoff },
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 86_400 },
+  });
+}
+
+export interface FlushDeps {
+  config: KlaxonConfig;
+  keys: Keys;
+  redis: Redis;
+  queues: ReadonlyMap<string, Queue>;
+  /** Enqueues notifications for delivery (fanned out to targets, idempotent by id). */
+  deliver(notifications: Notification[]): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Runs a `group` job: the flush decides the message (or none), which is then delivered as an
+ * ordinary notification (rate limits, throttles, retries, fallback, sent markers all apply), and
+ * the group's next flush (a reminder) is scheduled. Safe to run again: the flush's outcome is
+ * stored, the message id and the next job id are deterministic.
+ */
+export async function runGroupFlush(deps: FlushDeps, receiver: string, data: unknown): Promise<unknown> {
+  const job = data as GroupFlushJob;
+  const now = Date.now();
+  const cfg = deps.config.receivers[receiver];
+  const store = groupStoreFor(deps.redis, deps.keys);
+  const outcome = await store.flush(receiver, job.hash, job.seq, now, {
+    sendResolved: cfg?.send_resolved ?? true,
+  });
+  if (outcome.message) await deps.deliver([outcome.message]);
+  const queue = deps.queues.get(receiver);
+  if (outcome.next && queue)
+    await scheduleFlush(queue, deps.config, { ...job, seq: outcome.next.seq }, outcome.next, now);
+  if (outcome.message)
+    deps.logger.info(
+      { receiver, group: job.key, notification: outcome.message.id, alerts: outcome.message.alerts.length },
+      'group message decided',
+    );
+  return { group: job.hash, seq: job.seq, message: outcome.message?.id ?? null };
+}
+
+/** The Redis connection a queue was given (Queues hands every queue one ioredis instance). */
+function connectionOf(queue: Queue): Redis {
+  const c = queue.opts.connection;
+  if (!(c instanceof Redis)) throw new Error(`queue ${queue.name} was not given a Redis connection`);
+  return c;
+}

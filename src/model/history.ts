@@ -1,0 +1,32 @@
+import type { Hold } from './alert.js';
+
+/**
+ * One line of an alert's history, as the life cycle records it: in the shard's stream of the day
+ * (for the digest) and in the alert's own log (for `klaxon alert FP`).
+ *
+ * - `transition`: its status changed (`status`; `quiet`: an occurrence alert expired untold);
+ * - `notification`: a receiver was told (`kind`, `receiver`);
+ * - `held`: a firing-side notification was kept back by a hold (`hold`) and is owed;
+ * - `acknowledged`: somebody took it (`by`, `comment`, `via`).
+ */
+export interface HistoryEntry {
+  t: number;
+  type: 'transition' | 'notification' | 'held' | 'acknowledged';
+  fp: string;
+  name: string;
+  severity: string;
+  source?: string;
+  /** The alert's labels and title (annotations.title or summary), as they were then. */
+  labels?: Record<string, string>;
+  title?: string;
+  status?: string;
+  quiet?: boolean;
+  kind?: string;
+  receiver?: string;
+  /** A `firing` notification told at a higher severity than before: the severity told before. */
+  from?: string;
+  hold?: Hold;
+  by?: string;
+  comment?: string;
+  via?: string;
+}
