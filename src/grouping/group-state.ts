@@ -150,13 +150,7 @@ export function addToGroup(
   meta.intervalMs = ref.intervalMs;
   if (ref.repeatMs !== undefined) meta.repeatMs = ref.repeatMs;
   else delete meta.repeatMs;
-  const change: GroupChange = {
-    meta,
-    setMembers: new Map(),
-    delMembers: [],
-    setGone: new Map(),
-    delGone: [],
-  };
+  const change = noChange(meta);
   const wasEmpty = meta.size === 0;
   let applied = false;
   for (const n of ns) {
@@ -212,13 +206,7 @@ export function flushGroup(state: GroupState, seq: number, now: number, opts: Fl
   if (!before || before.next?.seq !== seq) return before?.next ? { next: before.next } : {};
   const meta: GroupMeta = { ...before };
   delete meta.next;
-  const change: GroupChange = {
-    meta,
-    setMembers: new Map(),
-    delMembers: [],
-    setGone: new Map(),
-    delGone: [],
-  };
+  const change = noChange(meta);
   for (const [fp, g] of state.gone) if (now - g.at >= GONE_KEEP_MS) change.delGone.push(fp);
 
   const firing: [string, Member][] = [];
@@ -278,6 +266,11 @@ export function flushGroup(state: GroupState, seq: number, now: number, opts: Fl
     result.next = meta.next;
   }
   return result;
+}
+
+/** A change that writes `meta` and nothing else yet. */
+function noChange(meta: GroupMeta): GroupChange {
+  return { meta, setMembers: new Map(), delMembers: [], setGone: new Map(), delGone: [] };
 }
 
 /** Applies a change to a state in memory (tests, and any in-memory adapter). */

@@ -52,11 +52,22 @@ export interface Decision {
   history: HistoryEntry[];
 }
 
+/** Fingerprints of signals, computed once per signal (the loader and `decide` both need them). */
+const fingerprints = new WeakMap<AlertSignal, string>();
+function fingerprintOf(sig: AlertSignal): string {
+  let fp = fingerprints.get(sig);
+  if (fp === undefined) {
+    fp = fingerprint(sig.name, sig.labels);
+    fingerprints.set(sig, fp);
+  }
+  return fp;
+}
+
 /** The alerts a decision needs loaded. */
 export function alertsNeeded(inputs: LaneInputs): string[] {
   return [
     ...new Set([
-      ...inputs.signals.map((s) => fingerprint(s.name, s.labels)),
+      ...inputs.signals.map(fingerprintOf),
       ...inputs.acks.map((a) => a.fingerprint),
       ...inputs.due,
     ]),
@@ -156,7 +167,7 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
   };
 
   for (const sig of inputs.signals) {
-    const fp = fingerprint(sig.name, sig.labels);
+    const fp = fingerprintOf(sig);
     const policy = policyFor({ ...sig, fingerprint: fp });
     settle(fp, applySignal(alerts.get(fp), sig, fp, policy, now), policy, sig);
   }

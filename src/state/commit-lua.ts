@@ -46,14 +46,23 @@ section(1, function(_, fp)
 end)
 section(2, function(_, k, d) redis.call('ZADD', KEYS[5], d, k) end)
 section(1, function(_, k) redis.call('ZREM', KEYS[5], k) end)
+local logs, order = {}, {}
 local entries = section(1, function(j, e)
   redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[3], '*', 'e', e)
   local log = KEYS[9 + j]
-  redis.call('LPUSH', log, e)
-  redis.call('LTRIM', log, 0, tonumber(ARGV[6]) - 1)
-  redis.call('PEXPIRE', log, ARGV[5])
+  if not logs[log] then
+    logs[log] = {}
+    order[#order + 1] = log
+  end
+  table.insert(logs[log], e)
 end)
 if entries > 0 then redis.call('EXPIRE', KEYS[7], 8 * 86400) end
+-- Each alert's log at once: its entries pushed in order (the newest ends up first), trimmed.
+for _, log in ipairs(order) do
+  redis.call('LPUSH', log, unpack(logs[log]))
+  redis.call('LTRIM', log, 0, tonumber(ARGV[6]) - 1)
+  redis.call('PEXPIRE', log, ARGV[5])
+end
 section(2, function(_, fp, v) redis.call('HSET', KEYS[9], fp, v) end)
 section(1, function(_, fp) redis.call('HDEL', KEYS[9], fp) end)
 section(0, function(j) redis.call('SET', KEYS[9 + entries + j], '1', 'PX', ARGV[7]) end)
