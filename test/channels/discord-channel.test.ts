@@ -699,3 +699,41 @@ describe('FakeDiscord enforces what Discord enforces', () => {
     expect(res.headers.get('x-ratelimit-reset-after')).toMatch(/^\d+\.\d{3}$/);
   });
 });
+
+describe('discord: a group too large for one message', () => {
+  const group = (kind: Notification['kind'], status: 'firing' | 'resolved') =>
+    notification({
+      id: 'group.ops.abc.1',
+      kind,
+      thread: 'group:abc',
+      alerts: Array.from({ length: 150 }, (_, i) =>
+        alertView({ fingerprint: `fp-${i}`, status, labels: { source: 'grid-1', symbol: `SYM${i}` } }),
+      ),
+    });
+  const named = () =>
+    fake
+      .requestsTo('execute')
+      .map((r) => JSON.stringify(r.body))
+      .join('\n');
+
+  it('is told in several messages that name every alert; its resolve is told anew, not edited', async () => {
+    const ch = channel();
+    const out = await ch.send(delivery(group('firing', 'firing')));
+    const posts = fake.requestsTo('execute');
+    expect(posts.length).toBeGreaterThan(1);
+    expect(out.detail).toContain(`(${posts.length} messages)`);
+    expect(out.rejected).toBeUndefined();
+    for (let i = 0; i < 150; i++) expect(named()).toContain(`symbol=SYM${i} `);
+    const resolved = await ch.send(delivery(group('resolved', 'resolved'), { previous: out.ref }));
+    expect(fake.requestsTo('edit')).toHaveLength(0);
+    expect(resolved.detail).toMatch(/messages\)$/);
+  });
+
+  it('a later message that fails is reported, not retried with the first', async () => {
+    const ch = channel();
+    fake.script(discordAnswers.forbidden(), { route: 'execute', after: 1 });
+    const out = await ch.send(delivery(group('firing', 'firing')));
+    expect(out.ref).toBeDefined();
+    expect(out.rejected?.[0]?.reason).toMatch(/^message 2 of \d+ not sent: /);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describe as describeContent } from '../../src/channels/content.js';
 import { EMBED_LIMITS, embedLength } from '../../src/channels/discord/embed-limits.js';
-import { renderEmbed } from '../../src/channels/discord/render-discord.js';
+import { renderEmbed, renderMessages } from '../../src/channels/discord/render-discord.js';
 import { renderHtml as renderEmailHtml } from '../../src/channels/email/render-html.js';
 import { renderText } from '../../src/channels/render-text.js';
 import { visibleLength } from '../../src/channels/telegram/html.js';
@@ -391,6 +391,22 @@ describe('grouping: a 500-alert group in every layout', () => {
     expect(shown.length).toBeGreaterThan(20);
     expect(shown.every((l) => l.endsWith(')'))).toBe(true);
     expect(lines.at(-1)).toBe(`… and ${500 - shown.length} more`);
+  });
+
+  it('Discord: the embed, then messages that name every alert it could not list, each within every limit', () => {
+    const embeds = renderMessages(c);
+    expect(embeds.length).toBeGreaterThan(1);
+    for (const e of embeds) {
+      expect(embedLength(e)).toBeLessThanOrEqual(EMBED_LIMITS.total);
+      expect((e.description ?? '').length).toBeLessThanOrEqual(EMBED_LIMITS.description);
+    }
+    const first = (embeds[0]?.description ?? '').split('\n');
+    const listed = first.filter((l) => l.startsWith('- ')).length;
+    expect(first.at(-1)).toBe(`… and ${500 - listed} more in the next messages`);
+    expect(embeds[1]?.title).toBe('CRITICAL 500 alerts firing: api\\_latency on grid-1 (continued)');
+    const all = embeds.map((e) => e.description ?? '').join('\n');
+    expect(all.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(500);
+    expect(symbols.every((sym) => all.includes(`symbol=${sym} `))).toBe(true);
   });
 
   it('email, webhook (JSON) and file: every alert named', () => {

@@ -12,7 +12,7 @@ import {
 import type { MessageRef } from '../../model/notification.js';
 import { raceAbort, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { toSendError } from './discord-errors.js';
-import { renderEmbed } from './render-discord.js';
+import { renderMessages } from './render-discord.js';
 
 export const DEFAULT_DISCORD_API_ROOT = 'https://discord.com/api';
 /** How long one request may take before the REST layer abandons it (the worker may abort sooner). */
@@ -93,10 +93,11 @@ export class DiscordChannel implements Channel {
   }
 
   async send(d: Delivery): Promise<SendOutcome> {
-    const embed = renderEmbed(d.content);
+    const [embed, ...continued] = renderMessages(d.content) as [APIEmbed, ...APIEmbed[]];
     const kind = d.notification.kind;
     let replaced = '';
-    if ((kind === 'resolved' || kind === 'acknowledged') && d.previous) {
+    // A group too large for one message is told anew: an edit would drop the names that follow.
+    if ((kind === 'resolved' || kind === 'acknowledged') && d.previous && continued.length === 0) {
       try {
         const edited = await this.#edit(d.previous.id, embed, d.signal);
         const where = typeof edited?.channel_id === 'string' ? ` in channel ${edited.channel_id}` : '';
@@ -115,20 +116,45 @@ export class DiscordChannel implements Channel {
         status: 'no-message',
       });
     const ref: MessageRef = { id: sent.id, sentAt: d.now };
-    const detail = `message ${sent.id} in channel ${sent.channel_id}${replaced}`;
+    const rejected = await this.#continue(continued, d.signal);
+    const parts = continued.length > 0 ? ` (${continued.length + 1} messages)` : '';
+    const out: SendOutcome = {
+      detail: `message ${sent.id} in channel ${sent.channel_id}${parts}${replaced}`,
+    };
+    if (rejected.length > 0) out.rejected = rejected;
     switch (kind) {
       case 'summary':
       case 'test':
-        return { detail };
+        return out;
       case 'repeat':
       case 'escalated':
       case 'flapping':
         // Webhooks cannot reply to a message: a new one, and the thread keeps its first message.
-        return d.previous ? { detail } : { ref, detail };
+        return d.previous ? out : { ...out, ref };
       default:
         // firing (also a severity rise), and resolved/acknowledged that could not edit.
-        return { ref, detail };
+        return { ...out, ref };
     }
+  }
+
+  /**
+   * The rest of a large group, one message each. Once the first message is out, a later one that
+   * fails is reported in `rejected` instead of failing the send, so a retry does not post the
+   * first again.
+   */
+  async #continue(
+    embeds: readonly APIEmbed[],
+    signal: AbortSignal,
+  ): Promise<{ target: string; reason: string }[]> {
+    for (const [i, e] of embeds.entries()) {
+      try {
+        await this.#post(e, signal);
+      } catch (err) {
+        const reason = `message ${i + 2} of ${embeds.length + 1} not sent: ${this.#error(err, signal).message}`;
+        return [{ target: 'webhook', reason }];
+      }
+    }
+    return [];
   }
 
   /** GET the webhook: proves the URL (id and token) works, and says where it posts. */

@@ -35,6 +35,43 @@ export function embedColor(c: MessageContent): number {
  * within Discord's limits.
  */
 export function renderEmbed(c: MessageContent): APIEmbed {
+  return layout(c).embed;
+}
+
+/**
+ * The messages a content takes: its embed, then, for a group too large for one embed, one more
+ * message per ~4,000 characters of the alerts it could not list (`… continued`), so that every
+ * alert is named. Each message carries one embed within Discord's limits.
+ */
+export function renderMessages(c: MessageContent): APIEmbed[] {
+  const { embed, shown } = layout(c, true);
+  const rest = c.items
+    .slice(shown)
+    .map((i) => `- ${escapeMarkdown(i.headline)} (${escapeMarkdown(i.detail)})`);
+  const out = [embed];
+  const title = cut(`${escapeMarkdown(c.headline)} (continued)`, EMBED_LIMITS.title);
+  let chunk: string[] = [];
+  let used = 0;
+  const flush = () => {
+    if (chunk.length === 0) return;
+    out.push(fitEmbed({ title, description: chunk.join('\n'), color: embedColor(c) }));
+    chunk = [];
+    used = 0;
+  };
+  for (const line of rest) {
+    const add = (chunk.length > 0 ? 1 : 0) + line.length;
+    if (used + add > CONTINUATION_ROOM) flush();
+    chunk.push(cut(line, CONTINUATION_ROOM));
+    used += (chunk.length > 1 ? 1 : 0) + line.length;
+  }
+  flush();
+  return out;
+}
+
+/** What a continuation message's description holds (Discord: 4,096, with the title within 6,000). */
+const CONTINUATION_ROOM = 4000;
+
+function layout(c: MessageContent, continued = false): { embed: APIEmbed; shown: number } {
   const fields: APIEmbedField[] = c.facts.map((f) => {
     const value = escapeMarkdown(f.value);
     return { name: escapeMarkdown(f.label), value, inline: value.length <= INLINE_VALUE_MAX };
@@ -64,27 +101,35 @@ export function renderEmbed(c: MessageContent): APIEmbed {
         n + counted(cut(f.name, EMBED_LIMITS.fieldName)) + counted(cut(f.value, EMBED_LIMITS.fieldValue)),
       0,
     );
+  const { text, shown } = descriptionOf(
+    c,
+    Math.min(EMBED_LIMITS.description, EMBED_LIMITS.total - others),
+    continued,
+  );
   const embed: APIEmbed = {
     title,
-    description: descriptionOf(c, Math.min(EMBED_LIMITS.description, EMBED_LIMITS.total - others)),
+    description: text,
     color: embedColor(c),
     fields: all,
     footer: { text: footer },
   };
   const at = isoTime(c.at);
   if (at !== 'unknown') embed.timestamp = at;
-  return fitEmbed(embed);
+  return { embed: fitEmbed(embed), shown };
 }
 
-function descriptionOf(c: MessageContent, room: number): string {
+function descriptionOf(c: MessageContent, room: number, continued: boolean): { text: string; shown: number } {
   const parts: string[] = [];
+  let shown = 0;
   if (c.notes.length > 0) parts.push(c.notes.map(escapeMarkdown).join('\n'));
   if (c.description !== undefined && c.description.trim() !== '') parts.push(escapeMarkdown(c.description));
   if (c.items.length > 0) {
     const before = parts.reduce((n, p) => n + p.length + 2, 0);
-    parts.push(itemLines(c, room - before));
+    const items = itemLines(c, room - before, continued);
+    parts.push(items.text);
+    shown = items.shown;
   }
-  return parts.join('\n\n');
+  return { text: parts.join('\n\n'), shown };
 }
 
 /**
@@ -92,21 +137,26 @@ function descriptionOf(c: MessageContent, room: number): string {
  * (`… and N more`), never cut in the middle of a line. A large group (hundreds of alerts) cannot
  * be named in full in one embed: the count says how many are not shown.
  */
-function itemLines(c: MessageContent, room: number): string {
+function itemLines(c: MessageContent, room: number, continued: boolean): { text: string; shown: number } {
   const all = c.items.map((i) => `- ${escapeMarkdown(i.headline)} (${escapeMarkdown(i.detail)})`);
   const more = (shown: number) => all.length - shown + c.more;
   const out: string[] = [];
   let used = 0;
   for (const line of all) {
     const left = more(out.length + 1);
-    const tail = left > 0 ? `\n… and ${left} more`.length : 0;
+    const tail = left > 0 ? `\n${andMore(left, continued)}`.length : 0;
     const add = (out.length > 0 ? 1 : 0) + line.length;
     if (used + add + tail > room) break;
     out.push(line);
     used += add;
   }
-  if (more(out.length) > 0) out.push(`… and ${more(out.length)} more`);
-  return out.join('\n');
+  const shown = out.length;
+  if (more(shown) > 0) out.push(andMore(more(shown), continued && c.more === 0));
+  return { text: out.join('\n'), shown };
+}
+
+function andMore(n: number, continued: boolean): string {
+  return continued ? `… and ${n} more in the next messages` : `… and ${n} more`;
 }
 
 /**

@@ -105,6 +105,8 @@ export interface ScriptOptions {
   times?: number;
   /** Only requests to this route (default: any). */
   route?: DiscordRoute;
+  /** Let this many matching requests through first (default 0). */
+  after?: number;
 }
 
 export interface FakeDiscordOptions {
@@ -244,7 +246,7 @@ export class FakeDiscord {
   /** What a discord receiver's `api_root` takes: `http://127.0.0.1:<port>/api`. */
   apiRoot = '';
 
-  readonly #scripts: { answer: FakeDiscordAnswer; left: number; route?: DiscordRoute }[] = [];
+  readonly #scripts: { answer: FakeDiscordAnswer; left: number; route?: DiscordRoute; skip: number }[] = [];
   readonly #buckets = new Map<string, Bucket>();
   readonly #hanging = new Set<http.ServerResponse>();
   readonly #limit: number;
@@ -301,7 +303,7 @@ export class FakeDiscord {
 
   /** The next `times` requests (to `route`, if given) get `answer`. */
   script(answer: FakeDiscordAnswer, opts: ScriptOptions = {}): void {
-    this.#scripts.push({ answer, left: opts.times ?? 1, route: opts.route });
+    this.#scripts.push({ answer, left: opts.times ?? 1, route: opts.route, skip: opts.after ?? 0 });
   }
 
   /** Forgets requests, messages, scripts and rate-limit counts (webhooks stay). */
@@ -371,6 +373,10 @@ export class FakeDiscord {
     const i = this.#scripts.findIndex((s) => s.left > 0 && (s.route === undefined || s.route === route));
     const s = this.#scripts[i];
     if (!s) return undefined;
+    if (s.skip > 0) {
+      s.skip -= 1;
+      return undefined;
+    }
     s.left -= 1;
     if (s.left <= 0) this.#scripts.splice(i, 1);
     return s.answer;
