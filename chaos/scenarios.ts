@@ -10,9 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { validateConfig } from '../src/config/load.js';
+import { freePort } from '../test/support/redis-server.js';
 import {
   ChaosRedis,
-  freePort,
   KlaxonProcess,
   Probe,
   sleep,

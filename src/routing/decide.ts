@@ -10,7 +10,7 @@ import { acknowledge, applySignal, nextDue, tickAlert, type Step } from './lifec
 import { route, type ReceiverInfo } from './notify.js';
 import type { AlertPolicy } from './policy.js';
 import { ESCALATE_SEVERITY, type RouteTree } from './routes.js';
-import { silencesFor, type Silence } from './silences.js';
+import { silencesAt, type Silence } from './silences.js';
 
 /** What a lane's life cycle is asked to decide at one moment. */
 export interface LaneInputs {
@@ -93,9 +93,10 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
     history: [],
   };
 
+  const silencesOf = silencesAt(ctx.silences, now);
   const policyFor = (a: Pick<Alert, 'fingerprint' | 'name' | 'severity' | 'labels' | 'rule' | 'origin'>) => {
     const policy: AlertPolicy = { ...ctx.policyOf(a.rule, a.origin), recheckMs: ctx.recheckMs };
-    const silenced = silencesFor(a, ctx.silences, now);
+    const silenced = silencesOf(a);
     if (silenced.length > 0) {
       policy.hold = 'silence';
       policy.holdUntil = Math.max(...silenced.map((s) => s.endsAt));

@@ -34,12 +34,29 @@ export function configSilences(list: readonly z.output<typeof configSilenceSchem
   });
 }
 
+/**
+ * The silences that hold at `now`, each compiled once: a function giving those of them that
+ * apply to an alert (one decision asks it for every alert it touches).
+ */
+export function silencesAt(
+  silences: readonly Silence[],
+  now: number,
+): (alert: Pick<Alert, 'name' | 'severity' | 'labels'>) => Silence[] {
+  const active = silences
+    .filter((s) => s.startsAt <= now && now < s.endsAt)
+    .map((s) => ({ s, matches: compileMatchers(s.matchers) }));
+  return (alert) => {
+    if (active.length === 0) return [];
+    const labels = { ...alert.labels, alertname: alert.name, severity: alert.severity };
+    return active.filter((a) => a.matches(labels)).map((a) => a.s);
+  };
+}
+
 /** The silences that apply to `alert` at `now`. */
 export function silencesFor(
   alert: Pick<Alert, 'name' | 'severity' | 'labels'>,
   silences: readonly Silence[],
   now: number,
 ): Silence[] {
-  const labels = { ...alert.labels, alertname: alert.name, severity: alert.severity };
-  return silences.filter((s) => s.startsAt <= now && now < s.endsAt && compileMatchers(s.matchers)(labels));
+  return silencesAt(silences, now)(alert);
 }

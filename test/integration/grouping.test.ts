@@ -19,7 +19,15 @@ import { groupHash, GroupStore } from '../../src/grouping/group-store.js';
 import type { GroupRef, Notification } from '../../src/model/notification.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { Keys, queueNames } from '../../src/state/keys.js';
-import { cleanRedis, REDIS_URL, TestKlaxon, TOKEN, waitUntilIdle } from '../support/klaxon.js';
+import {
+  cleanRedis,
+  quickTakeover,
+  REDIS_URL,
+  TestKlaxon,
+  testRaw,
+  TOKEN,
+  waitUntilIdle,
+} from '../support/klaxon.js';
 import { startWorker, stopWorker, writeConfig } from '../support/processes.js';
 import { Recorder, waitFor } from '../support/recorder.js';
 
@@ -177,22 +185,10 @@ describe('grouping: racing and reruns', () => {
   afterAll(() => recorder.close());
 
   function raw(run: string, routes: Record<string, unknown>) {
-    return {
-      redis: { url: REDIS_URL, prefix: `${prefix}-${run}` },
-      server: {
-        host: '127.0.0.1',
-        tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }],
-        rate_limit: { max: 100_000 },
-      },
-      queue: {
-        shards: 8,
-        lock_duration: '2s',
-        stalled_interval: '1s',
-        delivery: { backoff: 50, attempts: 5 },
-      },
-      receivers: { hook: { type: 'webhook', url: recorder.url } },
+    return testRaw(`${prefix}-${run}`, recorder.url, {
+      queue: quickTakeover(8),
       routes: { receivers: ['hook'], ...routes },
-    };
+    });
   }
 
   const post = (url: string, body: unknown) =>
@@ -321,22 +317,10 @@ describe('grouping: a worker process killed mid-storm', () => {
     { timeout: 180_000 },
     async () => {
       await recorder.start();
-      const raw = {
-        redis: { url: REDIS_URL, prefix: `t-grp-kill-${process.pid}` },
-        server: {
-          host: '127.0.0.1',
-          tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }],
-          rate_limit: { max: 100_000 },
-        },
-        queue: {
-          shards: 4,
-          lock_duration: '2s',
-          stalled_interval: '1s',
-          delivery: { backoff: 50, attempts: 5 },
-        },
-        receivers: { hook: { type: 'webhook', url: recorder.url } },
+      const raw = testRaw(`t-grp-kill-${process.pid}`, recorder.url, {
+        queue: quickTakeover(4),
         routes: { receivers: ['hook'], group_by: ['alertname'], group_wait: '300ms', group_interval: '1s' },
-      };
+      });
       config = validateConfig(raw, 'test').config;
       app = await App.start({ config, role: 'serve', port: 0, logger: silentLogger(), scheduler: false });
       child = startWorker(writeConfig(raw));

@@ -1,6 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { FakeTelegram, type FakeTelegramUser } from '../support/fakes/telegram.j
 import { REDIS_URL, TestKlaxon, TOKEN } from '../support/klaxon.js';
 import { startWorker, stopWorker, writeConfig } from '../support/processes.js';
 import { waitFor } from '../support/recorder.js';
+import { freePort } from '../support/redis-server.js';
 
 const CHAT = 555;
 const ALICE: FakeTelegramUser = { id: 111, first_name: 'Alice', username: 'alice' };
@@ -216,14 +215,6 @@ describe('acknowledging from the Telegram button (long polling)', () => {
     expect(logText).not.toContain('s3cr3t');
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The same, with Telegram posting presses to Klaxon (webhook mode). */
 describe('acknowledging from the Telegram button (webhook mode)', () => {

@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { KlaxonConfig } from '../../src/config/schema.js';
 import type { Notification } from '../../src/model/notification.js';
 import { silentLogger } from '../../src/ops/logger.js';
-import { cleanRedis, REDIS_URL, TOKEN, waitUntilIdle } from '../support/klaxon.js';
+import { cleanRedis, quickTakeover, testRaw, TOKEN, waitUntilIdle } from '../support/klaxon.js';
 import { startWorker, stopWorker, writeConfig } from '../support/processes.js';
 import { Recorder, waitFor } from '../support/recorder.js';
 
@@ -19,6 +19,8 @@ describe('worker processes', () => {
   let app: App | undefined;
   let config: KlaxonConfig | undefined;
   let run = 0;
+  /** The config of the running cluster, as its worker processes read it. */
+  let raw: Record<string, unknown> | undefined;
 
   afterEach(async () => {
     await Promise.all(children.splice(0).map((c) => stopWorker(c, 'SIGKILL')));
@@ -31,23 +33,10 @@ describe('worker processes', () => {
   /** An API process plus `n` worker processes sharing a fresh prefix. */
   async function cluster(n: number, extra: Record<string, unknown> = {}): Promise<string> {
     if (!recorder.url) await recorder.start();
-    const raw = {
-      redis: { url: REDIS_URL, prefix: `klaxon-test-workers-${process.pid}-${run++}` },
-      server: {
-        host: '127.0.0.1',
-        tokens: [{ name: 'bots', token: TOKEN, sources: ['*'] }],
-        rate_limit: { max: 100_000 },
-      },
-      queue: {
-        shards: 4,
-        lock_duration: '2s',
-        stalled_interval: '1s',
-        delivery: { backoff: 50, attempts: 5 },
-      },
-      receivers: { hook: { type: 'webhook', url: recorder.url } },
-      routes: { receivers: ['hook'] },
+    raw = testRaw(`klaxon-test-workers-${process.pid}-${run++}`, recorder.url, {
+      queue: quickTakeover(4),
       ...extra,
-    };
+    });
     config = validateConfig(raw, 'test').config;
     const file = writeConfig(raw);
     app = await App.start({ config, role: 'api', port: 0, logger: silentLogger(), scheduler: false });
@@ -146,7 +135,7 @@ describe('worker processes', () => {
     await stopWorker(children[0] as ChildProcess, 'SIGKILL');
     const before = recorder.received.length;
     expect(before).toBeLessThan(total);
-    children.push(startWorker(writeConfigFromCurrent()));
+    children.push(startWorker(writeConfig(raw as Record<string, unknown>)));
     await waitFor(
       () => new Set(recorder.received.map((n) => n.alerts[0]?.labels.symbol)).size === total,
       40_000,
@@ -163,18 +152,7 @@ describe('worker processes', () => {
   it('acknowledgement, escalation and idempotency keys hold with three workers racing and one SIGKILLed', async () => {
     if (!recorder.url) await recorder.start();
     const url = await cluster(3, {
-      server: {
-        host: '127.0.0.1',
-        tokens: [{ name: 'bots', token: TOKEN, sources: ['*'], admin: true }],
-        rate_limit: { max: 100_000 },
-      },
-      queue: {
-        shards: 4,
-        lock_duration: '2s',
-        stalled_interval: '1s',
-        sweep_every: '250ms',
-        delivery: { backoff: 50, attempts: 5 },
-      },
+      queue: quickTakeover(4, { sweep_every: '250ms' }),
       receivers: {
         hook: { type: 'webhook', url: recorder.url },
         pager: { type: 'webhook', url: recorder.url },
@@ -237,29 +215,4 @@ describe('worker processes', () => {
   }, 90_000);
 
   const c = () => config as KlaxonConfig;
-
-  function writeConfigFromCurrent(): string {
-    const c = config as KlaxonConfig;
-    return writeConfig({
-      redis: c.redis,
-      queue: {
-        shards: c.queue.shards,
-        lock_duration: '2s',
-        stalled_interval: '1s',
-        delivery: { backoff: 50, attempts: 5 },
-      },
-      receivers: { hook: { type: 'webhook', url: recorder.url } },
-      routes: { receivers: ['hook'] },
-      rules: [
-        {
-          name: 'stop_loss_hit',
-          kind: 'event',
-          event: 'position_stop_loss_hit',
-          severity: 'critical',
-          by: ['symbol'],
-          dedup: 'none',
-        },
-      ],
-    });
-  }
 });

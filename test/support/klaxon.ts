@@ -11,13 +11,16 @@ export const TOKEN = 'test-token-0123456789abcdef';
 export const AM_TOKEN = 'test-alertmanager-token-0123456789';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A config for tests: its own key prefix, one bearer token, a webhook receiver to `recorder`. */
-export function testConfig(
+/**
+ * A raw config (as a YAML file holds it) for tests: its own key prefix, one admin bearer token,
+ * a webhook receiver to `recorderUrl`; `extra` replaces whole sections.
+ */
+export function testRaw(
   prefix: string,
   recorderUrl: string,
   extra: Record<string, unknown> = {},
-): KlaxonConfig {
-  const raw = {
+): Record<string, unknown> {
+  return {
     redis: { url: REDIS_URL, prefix },
     server: {
       host: '127.0.0.1',
@@ -30,7 +33,24 @@ export function testConfig(
     routes: { receivers: ['hook'] },
     ...extra,
   };
-  return validateConfig(raw, 'test').config;
+}
+
+/** Queue settings for tests that kill workers: a dead worker's job is taken over within ~3 s. */
+export const quickTakeover = (shards: number, extra: Record<string, unknown> = {}) => ({
+  shards,
+  lock_duration: '2s',
+  stalled_interval: '1s',
+  delivery: { backoff: 50, attempts: 5 },
+  ...extra,
+});
+
+/** `testRaw`, validated. */
+export function testConfig(
+  prefix: string,
+  recorderUrl: string,
+  extra: Record<string, unknown> = {},
+): KlaxonConfig {
+  return validateConfig(testRaw(prefix, recorderUrl, extra), 'test').config;
 }
 
 /** A running Klaxon with a recorder, cleaned up (keys and queues) by `close`. */
