@@ -357,7 +357,7 @@ const CUTS = [
   {
     what: 'a shard commit of threshold breaches',
     kind: 'breach',
-    markers: [':history:', '"chaos_key":"b'],
+    markers: [':alert-index', '"chaos_key":"b'],
     unless: [],
   },
   {

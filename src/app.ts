@@ -6,6 +6,8 @@ import type { Channel } from './channels/channel.js';
 import { createChannel, type ChannelDeps } from './channels/registry.js';
 import { TelegramUpdates, telegramWebhooks } from './channels/telegram/updates.js';
 import type { KlaxonConfig } from './config/schema.js';
+import { recordBounds } from './digest/config.js';
+import { DigestRunner } from './digest/digest-runner.js';
 import { buildServer } from './ingest/server.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { healthReport } from './ops/health.js';
@@ -131,7 +133,7 @@ export class App {
     }
     const pipeline = new Pipeline({
       config,
-      store: new ShardStore(redis, this.keys),
+      store: new ShardStore(redis, this.keys, { records: recordBounds(config.digest) }),
       silences: async () => [...fromConfig, ...(await alertApi.activeSilences())],
       deliver: (ns) => workQueues.deliverAll(ns),
       metrics: this.metrics,
@@ -199,6 +201,25 @@ export class App {
         }),
       );
     }
+    if (this.opts.scheduler !== false) {
+      const digest = new DigestRunner({
+        config,
+        redis,
+        keys: this.keys,
+        deliver: (ns) => workQueues.deliverAll(ns),
+        clock: this.clock,
+        logger: this.logger,
+      });
+      await digest.start(workQueues.digest);
+      this.workers.push(
+        new Worker(queueNames.digest, async () => digest.runDue(this.clock()), {
+          connection: this.patient(),
+          prefix: config.redis.prefix,
+          lockDuration: config.queue.lock_duration,
+          stalledInterval: config.queue.stalled_interval,
+        }),
+      );
+    }
     for (const w of this.workers) w.on('error', () => undefined);
   }
 
@@ -222,6 +243,14 @@ export class App {
       alerts: this.alertApi as RedisAlertApi,
       clock: this.clock,
       logger: this.logger,
+      digest: new DigestRunner({
+        config,
+        redis: fast,
+        keys: this.keys,
+        deliver: async () => undefined,
+        clock: this.clock,
+        logger: this.logger,
+      }),
       telegram: telegramWebhooks(config.receivers, {
         acknowledge: (fp, ack) => (this.alertApi as RedisAlertApi).acknowledge(fp, ack),
         clock: this.clock,

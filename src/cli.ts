@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ackCommand, alertCommand, alertsCommand } from './cli/alerts.js';
 import { runCommand, type Command } from './cli/command.js';
 import { checkConfigCommand } from './cli/config.js';
+import { digestCommand } from './cli/digest.js';
 import { replayCommand } from './cli/replay.js';
 import { serveCommand, workerCommand } from './cli/service.js';
 import { silenceCommand } from './cli/silence.js';
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   checkConfigCommand,
   testChannelCommand,
   replayCommand,
+  digestCommand,
   alertsCommand,
   alertCommand,
   ackCommand,

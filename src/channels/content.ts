@@ -1,3 +1,4 @@
+import { describeDigest } from '../digest/describe.js';
 import { ACK_LINK_TTL, ackLink } from '../ingest/ack-links.js';
 import type { AlertView } from '../model/alert.js';
 import { formatDuration } from '../model/duration.js';
@@ -87,6 +88,7 @@ const FACT_LABELS: [string, string][] = [
 ];
 
 export function describe(n: Notification, opts: ContentOptions = {}): MessageContent {
+  if (n.digest) return describeDigest(n, n.digest, opts);
   return n.alerts.length > 1 || n.kind === 'summary' ? describeGroup(n) : describeAlert(n, opts);
 }
 

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RuleConfig } from '../detectors/rules/schema.js';
 import { telegramBots } from '../channels/telegram/updates.js';
+import { formatPath } from '../model/inputs.js';
 import { RouteTree } from '../routing/routes.js';
 import { configSchema, type KlaxonConfig } from './schema.js';
 
@@ -132,6 +133,19 @@ function crossCheck(config: KlaxonConfig, warnings: string[], presetCount: numbe
       });
   }
   problems.push(...telegramBots(config.receivers, config.server.public_url).problems);
+  config.digest.receivers.forEach((name, i) => {
+    const rc = config.receivers[name];
+    if (!rc)
+      problems.push({
+        path: formatPath(['digest', 'receivers', i]),
+        message: `digest names receiver ${JSON.stringify(name)}, which is not configured under receivers (configured: ${known})`,
+      });
+    else if (rc.type === 'pagerduty')
+      problems.push({
+        path: formatPath(['digest', 'receivers', i]),
+        message: `receiver ${JSON.stringify(name)} is PagerDuty, which opens incidents: send the digest to email, chat or a webhook instead`,
+      });
+  });
   if ((config.routes.receivers ?? []).length === 0) {
     problems.push({
       path: 'routes.receivers',
@@ -190,15 +204,6 @@ function rulePath(p: readonly PropertyKey[], presetCount: number): string {
     return (i < presetCount ? `presets: rule ${i}` : `rules[${i - presetCount}]`) + (rest ? `.${rest}` : '');
   }
   return formatPath(p);
-}
-
-export function formatPath(p: readonly PropertyKey[]): string {
-  let out = '';
-  for (const k of p) {
-    if (typeof k === 'number') out += `[${k}]`;
-    else out += (out ? '.' : '') + String(k);
-  }
-  return out;
 }
 
 function zodProblems(err: z.ZodError, pathOf: (p: readonly PropertyKey[]) => string): ConfigProblem[] {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { receiversSchema } from '../channels/registry.js';
 import { ruleSchema } from '../detectors/rules/schema.js';
+import { digestConfigSchema } from '../digest/config.js';
 import { ingestConfigSchema } from '../ingest/config.js';
 import { durationSchema, positiveDurationSchema } from '../model/duration.js';
 import { routeSchema } from '../routing/routes.js';
@@ -76,6 +77,8 @@ export const configSchema = z.strictObject({
   silences: z.array(configSilenceSchema).default([]),
   /** While an alert matching a rule's source fires, alerts matching its target are muted. */
   inhibit_rules: z.array(inhibitRuleSchema).default([]),
+  /** The daily digest: schedule, receivers, what is recorded for it. */
+  digest: digestConfigSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

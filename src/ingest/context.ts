@@ -5,6 +5,7 @@ import type { KlaxonMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { TelegramWebhooks } from '../channels/telegram/updates.js';
 import type { AlertApi } from './alert-api.js';
+import type { DigestApi } from './routes-digest.js';
 import type { Authenticator } from './auth.js';
 import { unauthorizedMessage, type Access, type Principal } from './auth.js';
 import type { IngestConfig } from './config.js';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   ready(): Promise<boolean>;
   metrics: KlaxonMetrics;
   alerts: AlertApi;
+  /** The daily digest (`GET /v1/digest`, digest links); without it those routes answer 404. */
+  digest?: DigestApi;
   /** Telegram receivers in webhook mode; without it `POST /v1/telegram/:receiver` answers 404. */
   telegram?: TelegramWebhooks;
   /** ms since epoch. */

@@ -27,7 +27,7 @@ const MAX_COMMENT = 1024;
 /** Who acknowledged, when the form's name is left empty. */
 export const ANONYMOUS_ACK = 'anonymous';
 
-const HEADERS = {
+export const LINK_PAGE_HEADERS = {
   'cache-control': 'no-store',
   // The token is in the URL: a page it opens must not pass it on.
   'referrer-policy': 'no-referrer',
@@ -160,11 +160,12 @@ function formFields(body: unknown): { by?: string; comment?: string } | { error:
 
 /**
  * A request path as the logs should show it: without the query, and without the token of an
- * acknowledge link, which is a credential for its alert.
+ * acknowledge or digest link, which is a credential for its alert or digest.
  */
 export function loggedPath(url: string): string {
   const path = (url.split('?')[0] ?? '').slice(0, 200);
-  return path.startsWith('/v1/ack/') ? '/v1/ack/[redacted]' : path;
+  if (path.startsWith('/v1/ack/')) return '/v1/ack/[redacted]';
+  return path.startsWith('/v1/digest/view/') ? '/v1/digest/view/[redacted]' : path;
 }
 
 /** `/v1/ack/:token`, in a scope of its own (it alone reads form bodies). */
@@ -188,7 +189,7 @@ export function registerAckLinkRoutes(app: FastifyInstance, ctx: ServerContext):
     });
 
     const send = (reply: FastifyReply, p: AckPage) =>
-      reply.code(p.status).headers(HEADERS).type('text/html; charset=utf-8').send(p.html);
+      reply.code(p.status).headers(LINK_PAGE_HEADERS).type('text/html; charset=utf-8').send(p.html);
 
     /** The link's alert, or the page that says why there is none to act on. */
     const resolve = async (req: FastifyRequest): Promise<{ alert: Alert; expiresAt: number } | AckPage> => {

@@ -22,6 +22,7 @@ import { HttpError, QueueUnavailableError, type ErrorBody } from './errors.js';
 import { parseJsonBody } from './json.js';
 import { loggedPath, registerAckLinkRoutes } from './routes-ack-link.js';
 import { registerAdminRoutes } from './routes-admin.js';
+import { registerDigestRoutes } from './routes-digest.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerTelegramRoutes } from './routes-telegram.js';
@@ -297,6 +298,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     registerAdminRoutes(scope, ctx);
     registerTelegramRoutes(scope, ctx);
     registerAckLinkRoutes(scope, ctx);
+    registerDigestRoutes(scope, ctx);
   });
 
   return app;

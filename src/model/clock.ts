@@ -15,3 +15,8 @@ export class ManualClock {
     return this.t;
   }
 }
+
+/** The UTC day of a time, `YYYY-MM-DD`: the day digest records are kept under. */
+export function utcDay(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
+}

@@ -1,8 +1,8 @@
 import type { Hold } from './alert.js';
 
 /**
- * One line of an alert's history, as the life cycle records it: in the shard's stream of the day
- * (for the digest) and in the alert's own log (for `klaxon alert FP`).
+ * One line of an alert's history, as the life cycle records it: in the alert's own log (for
+ * `klaxon alert FP`), and as an alert record of the digest (src/digest/record.ts).
  *
  * - `transition`: its status changed (`status`; `quiet`: an occurrence alert expired untold);
  * - `notification`: a receiver was told (`kind`, `receiver`);

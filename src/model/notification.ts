@@ -1,3 +1,4 @@
+import type { DigestReport } from '../digest/types.js';
 import type { AlertView } from './alert.js';
 import type { Severity } from './severity.js';
 
@@ -10,7 +11,8 @@ import type { Severity } from './severity.js';
  * - `acknowledged`: somebody took it;
  * - `flapping`: it changes state too often to be told each time;
  * - `summary`: the alerts a rate limit held back, in one message;
- * - `test`: `klaxon test-channel`.
+ * - `test`: `klaxon test-channel`;
+ * - `digest`: the daily digest (`digest` holds the report; it speaks of no single alert).
  */
 export const NOTIFICATION_KINDS = [
   'firing',
@@ -21,6 +23,7 @@ export const NOTIFICATION_KINDS = [
   'flapping',
   'summary',
   'test',
+  'digest',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -32,8 +35,10 @@ export interface Notification {
   /** Where within the receiver, when it sends to several places separately (a Telegram chat id). */
   target?: string;
   kind: NotificationKind;
-  /** The alerts it speaks of: one, or a group. Never empty. */
+  /** The alerts it speaks of: one, or a group. Never empty, except in a `digest`. */
   alerts: AlertView[];
+  /** `digest`: the report it carries (src/digest). */
+  digest?: DigestReport;
   /** How many alerts the group holds in all, when `alerts` lists only the first ones. */
   total?: number;
   /**

@@ -24,19 +24,13 @@ import {
   type IndexPosition,
 } from './alert-pages.js';
 import type { Keys } from './keys.js';
+import { unwrap } from './redis-errors.js';
 
 /**
  * Rounds of index reads one page may take when filters skip alerts; then the page ends short,
  * with a cursor, so that one request never walks every shard.
  */
 export const MAX_PAGE_ROUNDS = 4;
-
-/** A pipeline command's reply, or its error thrown (an error of the whole read). */
-function unwrap<T>(r: [Error | null, unknown] | undefined): T {
-  if (!r) throw new Error('Redis gave no reply to a pipelined command');
-  if (r[0]) throw r[0];
-  return r[1] as T;
-}
 
 /** The admin API on Redis: alerts of every shard, acknowledgements and silences. */
 export class RedisAlertApi implements AlertApi {

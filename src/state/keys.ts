@@ -60,9 +60,28 @@ export class Keys {
   done(shard: number, jobId: string): string {
     return `${this.tag(shard)}:done:${jobId}`;
   }
-  /** Alert transitions and notifications, one stream per UTC day (for the digest). */
-  history(shard: number, day: string): string {
-    return `${this.tag(shard)}:history:${day}`;
+  /**
+   * What the digest reads of a source's UTC day (see src/digest/record.ts): `m` points and
+   * counts, `trades`, `alerts`, `meta`.
+   */
+  record(shard: number, day: string, source: string, part: 'm' | 'trades' | 'alerts' | 'meta'): string {
+    return `${this.tag(shard)}:rec:${day}:${source}:${part}`;
+  }
+  /** The sources of the shard that recorded anything on a UTC day. */
+  recordSources(shard: number, day: string): string {
+    return `${this.tag(shard)}:rec:${day}:sources`;
+  }
+  /** Deliveries per receiver, result and minute of a UTC day (hash `<receiver>|<result>|<minute>`). */
+  deliveryRecord(day: string): string {
+    return `${this.prefix}:rec:${day}:deliveries`;
+  }
+  /** The latest digest slot handled (ms): a slot after it that has passed was missed. */
+  digestLast(): string {
+    return `${this.prefix}:digest-last`;
+  }
+  /** The report a digest slot sent (JSON), for the page its link opens. */
+  digestReport(slot: number): string {
+    return `${this.prefix}:digest-report:${slot}`;
   }
   silences(): string {
     return `${this.prefix}:silences`;
@@ -110,4 +129,5 @@ export const queueNames = {
   ingest: (shard: number) => `ingest-${shard}`,
   deliver: (receiver: string) => `deliver-${receiver}`,
   scheduler: 'scheduler',
+  digest: 'digest',
 };

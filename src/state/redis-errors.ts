@@ -48,3 +48,10 @@ export function isRedisUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** A pipelined command's reply, or its error thrown (an error of the whole read). */
+export function unwrap<T>(r: [Error | null, unknown] | undefined): T {
+  if (!r) throw new Error('Redis gave no reply to a pipelined command');
+  if (r[0]) throw r[0];
+  return r[1] as T;
+}

@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Alert } from '../model/alert.js';
 import type { HistoryEntry } from '../model/history.js';
+import type { RecordWrites } from '../digest/record.js';
 import type { Inhibitor } from '../routing/inhibition.js';
 import type { Notification } from '../model/notification.js';
 import { COMMIT_LUA } from './commit-lua.js';
 import type { Keys } from './keys.js';
+import { unwrap } from './redis-errors.js';
 
 /** Everything one evaluation changes in a shard, applied at once by `commit`. */
 export interface ShardChanges {
@@ -22,7 +24,26 @@ export interface ShardChanges {
   inputIds?: { ids: InputId[]; at: number; ttlMs: number };
   /** Marks the ingest job as applied, keeping the notifications it produced. */
   done?: { jobId: string; notifications: Notification[] };
+  /** What the digest keeps of the inputs and the alerts' steps (see src/digest/record.ts). */
+  records?: RecordWrites;
 }
+
+/** How long digest records are kept and how large one source's day may grow. */
+export interface RecordBounds {
+  retentionSec: number;
+  /** Series points and event counts (hash fields). */
+  points: number;
+  trades: number;
+  alerts: number;
+}
+
+/** Defaults of `digest.retention` and `digest.max_per_day`. */
+export const DEFAULT_RECORD_BOUNDS: RecordBounds = {
+  retentionSec: 35 * 86_400,
+  points: 50_000,
+  trades: 20_000,
+  alerts: 20_000,
+};
 
 /** A sender's idempotency key: unique per source. */
 export interface InputId {
@@ -52,7 +73,7 @@ export interface LaneStore {
   /** What an already applied job produced, or undefined when it was not applied. */
   done(shard: number, jobId: string): Promise<Notification[] | undefined>;
   /** Applies `changes` at once if the shard is still at `version` and the job was not applied. */
-  commit(shard: number, version: number, changes: ShardChanges, day: string): Promise<number>;
+  commit(shard: number, version: number, changes: ShardChanges): Promise<number>;
 }
 
 /** An applied job's marker lives twice as long as the job it guards is kept (1 h). */
@@ -85,9 +106,9 @@ export class ShardStore implements LaneStore {
     readonly keys: Keys,
     private readonly opts: {
       doneTtlSec?: number;
-      historyMaxLen?: number;
       /** How long an alert's log outlives its last entry (ms). */
       alertLogTtlMs?: number;
+      records?: RecordBounds;
     } = {},
   ) {
     redis.defineCommand('klaxonCommit', { lua: COMMIT_LUA });
@@ -184,12 +205,11 @@ export class ShardStore implements LaneStore {
    * Applies `changes` if the shard is still at `version` and their job was not applied before;
    * throws VersionConflict or AlreadyApplied otherwise.
    */
-  async commit(shard: number, version: number, changes: ShardChanges, day: string): Promise<number> {
+  async commit(shard: number, version: number, changes: ShardChanges): Promise<number> {
     const k = this.keys;
     const args: (string | number)[] = [
       version,
       this.opts.doneTtlSec ?? DONE_TTL_SEC,
-      this.opts.historyMaxLen ?? 200_000,
       changes.done ? JSON.stringify(changes.done.notifications) : '',
       this.opts.alertLogTtlMs ?? 8 * 86_400_000,
       ALERT_LOG_MAX,
@@ -219,6 +239,12 @@ export class ShardStore implements LaneStore {
       else iSets.push(fp, JSON.stringify(i));
     }
     args.push(iSets.length / 2, ...iSets, iDels.length, ...iDels, changes.inputIds?.ids.length ?? 0);
+    const rec = changes.records ?? { bundles: [], ops: [] };
+    const bounds = this.opts.records ?? DEFAULT_RECORD_BOUNDS;
+    args.push(bounds.retentionSec, bounds.points, bounds.trades, bounds.alerts, rec.bundles.length);
+    for (const b of rec.bundles) args.push(b.source, Date.parse(`${b.day}T00:00:00Z`));
+    args.push(rec.ops.length);
+    for (const o of rec.ops) args.push(o.op, o.b, o.f, o.v);
     const keys = [
       k.version(shard),
       k.ruleStates(shard),
@@ -226,11 +252,17 @@ export class ShardStore implements LaneStore {
       k.alerts(shard),
       k.alertTimers(shard),
       k.done(shard, changes.done?.jobId ?? 'none'),
-      k.history(shard, day),
       k.alertIndex(shard),
       k.inhibitors(shard),
       ...changes.history.map((h) => k.alertLog(shard, h.fp)),
       ...(changes.inputIds?.ids ?? []).map((i) => k.inputId(shard, i.source, i.id)),
+      ...rec.bundles.flatMap((b) => [
+        k.record(shard, b.day, b.source, 'm'),
+        k.record(shard, b.day, b.source, 'trades'),
+        k.record(shard, b.day, b.source, 'alerts'),
+        k.record(shard, b.day, b.source, 'meta'),
+        k.recordSources(shard, b.day),
+      ]),
     ];
     const res = await (
       this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number | [number, string]> }
@@ -250,10 +282,4 @@ function pushTimers(args: (string | number)[], timers: Map<string, number | null
     else sets.push(k, String(Math.ceil(due)));
   }
   args.push(sets.length / 2, ...sets, dels.length, ...dels);
-}
-
-function unwrap<T>(r: [Error | null, unknown] | undefined): T {
-  if (!r) throw new Error('redis pipeline returned nothing');
-  if (r[0]) throw r[0];
-  return r[1] as T;
 }

@@ -38,12 +38,15 @@ export function failureAction(
   return { kind: 'retry', fallback: downTooLong };
 }
 
+const NEVER_FOLDED = new Set<Notification['kind']>(['resolved', 'acknowledged', 'test', 'summary', 'digest']);
+
 /**
  * A rate limit folds what exceeds it into a summary, but never a resolve or an acknowledgement
- * (they answer a message already sent and must not wait longer than it did), nor a test.
+ * (they answer a message already sent and must not wait longer than it did), nor a test or a
+ * digest (a report of its own, not an alert).
  */
 export function mayFold(n: Notification): boolean {
-  return n.kind !== 'resolved' && n.kind !== 'acknowledged' && n.kind !== 'test' && n.kind !== 'summary';
+  return !NEVER_FOLDED.has(n.kind);
 }
 
 /** The copy of `n` that goes to a fallback receiver (deterministic id: handing over twice is a no-op). */

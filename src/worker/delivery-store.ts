@@ -1,4 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { minuteOfDay } from '../digest/record.js';
+import type { DeliveryCount } from '../digest/types.js';
+import { utcDay } from '../model/clock.js';
 import type { RateWindow } from '../channels/receiver-schema.js';
 import type { MessageRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
@@ -27,7 +30,15 @@ export class DeliveryStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    /** How long the digest's delivery counts are kept (`digest.retention`, seconds). */
+    private readonly recordTtlSec = 35 * 86_400,
   ) {}
+
+  /** Counts a delivery result for the digest, in the same round trip as what it goes with. */
+  private count(m: ChainableCommander, receiver: string, result: DeliveryCount['result'], at: number): void {
+    const key = this.keys.deliveryRecord(utcDay(at));
+    m.hincrby(key, `${receiver}|${result}|${minuteOfDay(at)}`, 1).expire(key, this.recordTtlSec);
+  }
 
   /** `sent`, `dead`, or undefined while the notification is not finished. */
   async finished(id: string): Promise<string | undefined> {
@@ -49,16 +60,19 @@ export class DeliveryStore {
       [`${n.receiver}.last_success`]: String(now),
       [`${n.receiver}.state`]: 'ok',
     });
+    this.count(m, n.receiver, 'sent', now);
     await m.exec();
   }
 
   /** Records a failed attempt; `broken`: it failed for good (the receiver needs its config fixed). */
   async recordFailure(receiver: string, reason: string, broken: boolean, now: number): Promise<void> {
-    await this.redis.hset(this.keys.receiverStatus(), {
+    const m = this.redis.multi().hset(this.keys.receiverStatus(), {
       [`${receiver}.last_failure`]: String(now),
       [`${receiver}.last_error`]: reason,
       [`${receiver}.state`]: broken ? 'broken' : 'failing',
     });
+    this.count(m, receiver, 'failed', now);
+    await m.exec();
   }
 
   /**
@@ -68,8 +82,10 @@ export class DeliveryStore {
   async deadLetter(entries: DeadLetter[]): Promise<void> {
     if (entries.length === 0) return;
     const m = this.redis.multi().lpush(this.keys.deadLetters(), ...entries.map((e) => JSON.stringify(e)));
-    for (const e of entries)
+    for (const e of entries) {
       if (e.target === undefined) m.set(this.keys.sent(e.notification.id), 'dead', 'EX', SENT_TTL_SEC);
+      this.count(m, e.receiver, 'dead', e.at);
+    }
     await m.exec();
   }
 

@@ -47,7 +47,7 @@ export interface DeliveryDeps {
 export function startDeliveryWorkers(deps: DeliveryDeps): Worker[] {
   const { config, logger } = deps;
   const d = config.queue.delivery;
-  const store = new DeliveryStore(deps.redis, deps.keys);
+  const store = new DeliveryStore(deps.redis, deps.keys, Math.ceil(deps.config.digest.retention / 1000));
   return [...deps.channels].map(([receiver, channel]) => {
     const worker: Worker<Notification> = new Worker<Notification>(
       queueNames.deliver(receiver),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { groupsAt } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
+import { RecordBuilder } from '../digest/record.js';
 import { RuleEngine } from '../detectors/rules/engine.js';
 import type { RuleConfig } from '../detectors/rules/schema.js';
 import type { IngestBatch } from '../model/batch.js';
@@ -111,6 +112,7 @@ export class Pipeline {
           shard,
           { signals: [...result.signals, ...fresh.alerts], acks: fresh.acks ?? [], due: [] },
           now,
+          new RecordBuilder().snapshots(fresh.snapshots).events(fresh.events),
           batch.correlationId,
         );
         outcome.changes.ruleWrites = result.writes;
@@ -120,7 +122,6 @@ export class Pipeline {
         return { version, outcome };
       },
       [...plan.keys],
-      now,
     );
     this.deps.metrics?.evaluated.inc({ kind: 'sample' }, countSamples(batch));
     this.deps.metrics?.evaluated.inc({ kind: 'event' }, batch.events.length);
@@ -177,6 +178,7 @@ export class Pipeline {
           shard,
           { signals: [...seeded.signals, ...ticked.signals], acks: [], due: dueAlerts },
           now,
+          new RecordBuilder(),
         );
         outcome.changes.ruleWrites = new Map([...seeded.writes, ...ticked.writes]);
         outcome.changes.ruleTimers = new Map([...seeded.timers, ...ticked.timers]);
@@ -184,7 +186,6 @@ export class Pipeline {
         return { version, outcome };
       },
       dueRules,
-      now,
     );
     await this.deps.deliver(notifications);
     return { notifications, full: dueRules.length >= TICK_BATCH || dueAlerts.length >= TICK_BATCH };
@@ -195,13 +196,12 @@ export class Pipeline {
     shard: number,
     run: (version: number, states: Map<string, unknown>) => Promise<{ version: number; outcome: Outcome }>,
     keys: string[],
-    now: number,
   ): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
       const { version, states } = await this.deps.store.loadRules(shard, keys);
       const { outcome } = await run(version, states);
       try {
-        await this.deps.store.commit(shard, version, outcome.changes, utcDay(now));
+        await this.deps.store.commit(shard, version, outcome.changes);
         return outcome;
       } catch (err) {
         // Applied already (by this very commit, sent again after a lost answer, or by a worker
@@ -214,11 +214,15 @@ export class Pipeline {
     }
   }
 
-  /** Loads what the life cycle needs and decides (`decide()`); the caller commits. */
+  /**
+   * Loads what the life cycle needs and decides (`decide()`); the caller commits. The alerts'
+   * steps join what `records` holds for the digest.
+   */
   private async decideLane(
     shard: number,
     inputs: LaneInputs,
     now: number,
+    records: RecordBuilder,
     correlationId?: string,
   ): Promise<Outcome> {
     const { store } = this.deps;
@@ -253,6 +257,7 @@ export class Pipeline {
         alertTimers: decision.timers,
         history: decision.history,
         inhibitors: decision.inhibitors,
+        records: records.history(decision.history, decision.alerts).build(),
       },
       notifications: decision.notifications,
     };
@@ -308,8 +313,4 @@ function countSamples(b: IngestBatch): number {
   let n = 0;
   for (const s of b.snapshots) for (const _ in s.metrics) n++;
   return n;
-}
-
-export function utcDay(t: number): string {
-  return new Date(t).toISOString().slice(0, 10);
 }

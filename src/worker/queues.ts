@@ -18,13 +18,15 @@ const RECEIPTS = 'receipts';
 /**
  * The producer side of every queue: ingest lanes (one per shard, each run by one job at a time
  * across all workers, so a source's inputs are evaluated in order), one delivery queue per
- * receiver, and the scheduler.
+ * receiver, the scheduler and the digest.
  */
 export class Queues {
   readonly ingest: Queue[];
   readonly deliver = new Map<string, Queue>();
   readonly receipts: Queue;
   readonly scheduler: Queue;
+  /** The daily digest's scheduled and catch-up jobs (src/digest/digest-runner.ts). */
+  readonly digest: Queue;
   private readonly flow: FlowProducer;
 
   constructor(
@@ -42,13 +44,14 @@ export class Queues {
       this.deliver.set(name, new Queue(queueNames.deliver(name), opts));
     this.receipts = new Queue(RECEIPTS, opts);
     this.scheduler = new Queue(queueNames.scheduler, opts);
+    this.digest = new Queue(queueNames.digest, opts);
     this.flow = new FlowProducer(opts);
     for (const q of this.all()) q.on('error', () => undefined);
     this.flow.on('error', () => undefined);
   }
 
   all(): Queue[] {
-    return [...this.ingest, ...this.deliver.values(), this.receipts, this.scheduler];
+    return [...this.ingest, ...this.deliver.values(), this.receipts, this.scheduler, this.digest];
   }
 
   /** One job at a time per ingest lane, whatever the number of workers. Idempotent. */

@@ -2,10 +2,13 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/load.js';
 import type { KlaxonConfig } from '../../src/config/schema.js';
+import { recordBounds } from '../../src/digest/config.js';
+import { DigestStore } from '../../src/digest/digest-store.js';
 import type { AckInput, IngestBatch } from '../../src/model/batch.js';
 import { fingerprint } from '../../src/model/fingerprint.js';
 import type { Notification } from '../../src/model/notification.js';
 import type { AlertSignal } from '../../src/model/signal.js';
+import type { Recorded } from '../../src/replay/read.js';
 import type { Silence } from '../../src/routing/silences.js';
 import { Keys } from '../../src/state/keys.js';
 import { MemoryLane } from '../../src/state/memory-lane.js';
@@ -30,7 +33,7 @@ export class LaneHarness {
     readonly config: KlaxonConfig,
     readonly store: LaneStore,
     private readonly redis?: Redis,
-    private readonly prefix?: string,
+    readonly prefix?: string,
   ) {
     this.pipeline = new Pipeline({
       config,
@@ -50,7 +53,8 @@ export class LaneHarness {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
     await redis.connect();
     const keys = new Keys(prefix, config.queue.shards);
-    return new LaneHarness(config, new ShardStore(redis, keys), redis, prefix);
+    const store = new ShardStore(redis, keys, { records: recordBounds(config.digest) });
+    return new LaneHarness(config, store, redis, prefix);
   }
 
   /** Deletes this harness's keys (never anything else) and disconnects. */
@@ -94,6 +98,23 @@ export class LaneHarness {
     const ack: AckInput = { fingerprint: fp, by, at: t, via: 'api' };
     if (until !== undefined) ack.until = until;
     await this.batch(t, { acks: [ack] }, source);
+  }
+
+  /** One recorded input (`readRecording`), evaluated at its own time. */
+  async recorded(r: Recorded): Promise<void> {
+    if ('snapshot' in r) await this.batch(r.ts, { snapshots: [r.snapshot] }, r.snapshot.source);
+    else if ('event' in r) await this.batch(r.ts, { events: [r.event] }, r.event.source);
+    else await this.batch(r.ts, { alerts: [r.alert] }, r.alert.labels.source ?? 'bot');
+  }
+
+  /** What the digest reads of this harness's Redis lanes. */
+  digestStore(): DigestStore {
+    if (!this.redis || !this.prefix) throw new Error('the digest reads Redis lanes only');
+    return new DigestStore(
+      this.redis,
+      new Keys(this.prefix, this.config.queue.shards),
+      this.config.digest.retention,
+    );
   }
 
   /** Runs every lane's due timers at `t`, as a sweep of the scheduler does. */

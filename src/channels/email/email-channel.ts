@@ -10,7 +10,7 @@ import {
   type ClassifyContext,
   type SmtpErrorLike,
 } from './classify.js';
-import { buildEmail } from './message.js';
+import { layoutEmail } from './message.js';
 import type { EmailReceiverConfig, SmtpConfig } from './schema.js';
 
 /**
@@ -108,7 +108,7 @@ export class EmailChannel implements Channel {
     if (this.#closed) throw new SendError(`${where}: channel closed`, { retryable: true, status: 'closed' });
     if (d.signal.aborted)
       throw new SendError(`${where}: send aborted`, { retryable: true, status: 'aborted' });
-    const mail = buildEmail(d, this.#from, this.#to);
+    const mail = await layoutEmail(d, this.#from, this.#to);
 
     let info: SMTPSentMessageInfo;
     try {
@@ -124,6 +124,7 @@ export class EmailChannel implements Channel {
           headers: mail.headers,
           text: mail.text,
           html: mail.html,
+          ...(mail.attachments ? { attachments: mail.attachments } : {}),
           // nodemailer 10 takes the signal: it drops a queued message, or closes the pooled
           // connection that is sending it. If the server had already taken the final dot, the
           // message may still be delivered; its Message-ID is the one a retry will carry, so mail

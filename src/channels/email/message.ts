@@ -1,3 +1,4 @@
+import type { DigestAttachment } from '../../digest/digest-email.js';
 import type { Delivery } from '../channel.js';
 import { truncate, type MessageContent } from '../content.js';
 import { renderBody } from '../render-text.js';
@@ -19,6 +20,8 @@ export interface EmailMessage extends ThreadHeaders {
   text: string;
   html: string;
   headers: Record<string, string>;
+  /** Inline images (the digest's charts), shown by the HTML through `cid:` URLs. */
+  attachments?: DigestAttachment[];
 }
 
 /**
@@ -54,4 +57,27 @@ export function buildEmail(d: Delivery, from: Mailbox, to: string[]): EmailMessa
 function oneLineHeader(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+/**
+ * The email of a delivery: `buildEmail`, or for a digest the whole report with its two charts as
+ * inline images (the chart renderer is loaded on the first digest, not with every channel).
+ */
+export async function layoutEmail(d: Delivery, from: Mailbox, to: string[]): Promise<EmailMessage> {
+  const mail = buildEmail(d, from, to);
+  const report = d.notification.digest;
+  if (!report) return mail;
+  const { buildDigestEmail } = await import('../../digest/digest-email.js');
+  const link = d.content.links[0]?.href;
+  const digest = buildDigestEmail(report, {
+    currency: report.currency ?? 'USD',
+    ...(link !== undefined ? { link } : {}),
+  });
+  return {
+    ...mail,
+    subject: digest.subject,
+    text: digest.text,
+    html: digest.html,
+    attachments: digest.attachments,
+  };
 }

@@ -28,12 +28,13 @@ const ON_COLOR: Record<Severity | 'resolved', string> = {
   resolved: '#ffffff',
 };
 
-const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
-const MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono',monospace";
-const PAGE_BG = '#f3f4f6';
-const TEXT = '#1f2328';
-const MUTED = '#59636e';
-const RULE = '#e5e7eb';
+/** The palette and fonts of Klaxon's emails (alerts and the digest). */
+export const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+export const MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'Liberation Mono',monospace";
+export const PAGE_BG = '#f3f4f6';
+export const TEXT = '#1f2328';
+export const MUTED = '#59636e';
+export const RULE = '#e5e7eb';
 /** Width of the card: what most clients show without scrolling. */
 export const EMAIL_WIDTH = 600;
 
@@ -81,6 +82,14 @@ export function renderHtml(c: MessageContent): string {
     ),
   );
 
+  return emailDocument(c.subject, preheader(c), rows);
+}
+
+/**
+ * The document around an email's card: the head, the hidden preheader (what the inbox list shows
+ * after the subject) and the centred white card of `rows` (table rows), EMAIL_WIDTH wide.
+ */
+export function emailDocument(title: string, preheaderText: string, rows: readonly string[]): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -89,11 +98,10 @@ export function renderHtml(c: MessageContent): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="color-scheme" content="light">',
     '<meta name="supported-color-schemes" content="light">',
-    `<title>${escapeHtml(c.subject)}</title>`,
+    `<title>${escapeHtml(title)}</title>`,
     '</head>',
     `<body style="margin:0;padding:0;background-color:${PAGE_BG};">`,
-    // The preheader: what the inbox list shows after the subject; hidden in the message itself.
-    `<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:${PAGE_BG};">${escapeHtml(preheader(c))}</div>`,
+    `<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;line-height:1px;color:${PAGE_BG};">${escapeHtml(preheaderText)}</div>`,
     `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:${PAGE_BG};">`,
     '<tr><td align="center" style="padding:24px 12px;">',
     `<table role="presentation" width="${EMAIL_WIDTH}" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:${EMAIL_WIDTH}px;background-color:#ffffff;border:1px solid ${RULE};border-radius:8px;border-collapse:separate;overflow:hidden;font-family:${FONT};">`,
