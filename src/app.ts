@@ -158,7 +158,9 @@ export class App {
       ...startDeliveryWorkers({
         config,
         keys: this.keys,
-        redis,
+        // Sends end in their own time: auto-pipelining gathers the marks of those that end
+        // together into one write.
+        redis: this.connect({ maxRetriesPerRequest: null, enableAutoPipelining: true }),
         channels: this.channels,
         queues: workQueues.deliver,
         deliver: (ns) => workQueues.deliverAll(ns),

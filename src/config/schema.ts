@@ -42,7 +42,12 @@ export const configSchema = z.strictObject({
           backoff: positiveDurationSchema.default(1000),
           max_backoff: positiveDurationSchema.default(300_000),
           timeout: positiveDurationSchema.default(15_000),
+          /** Delivery jobs a process runs at once per receiver. */
           concurrency: z.int().min(1).max(100).default(4),
+          /** Notifications of one receiver that travel in one delivery job. */
+          batch: z.int().min(1).max(1000).default(100),
+          /** Sends a batch job has in flight at once (different threads; a thread goes in order). */
+          in_flight: z.int().min(1).max(1000).default(32),
         })
         .prefault({}),
     })

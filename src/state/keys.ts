@@ -97,6 +97,13 @@ export class Keys {
   sent(notificationId: string): string {
     return `${this.prefix}:sent:${notificationId}`;
   }
+  /**
+   * Notifications of a receiver travelling in a batch job: hash of notification id -> the batch's
+   * job id, so that the next one of a thread can tell that its predecessor is still on its way.
+   */
+  deliveryPending(receiver: string): string {
+    return `${this.prefix}:pending:${receiver}`;
+  }
   /** The message that started a thread at a receiver (and target): a MessageRef as JSON. */
   messageRef(receiver: string, target: string | undefined, thread: string): string {
     return `${this.prefix}:ref:${receiver}:${target ?? '-'}:${thread}`;

@@ -21,6 +21,12 @@ export interface DeadLetter {
   notification: Notification;
 }
 
+/** What `prefetch` read: finished markers by notification id, thread messages by `refKey`. */
+export interface Prefetched {
+  finished: Map<string, string>;
+  refs: Map<string, MessageRef | undefined>;
+}
+
 /**
  * What the delivery workers keep in Redis: which notifications are finished, the message each
  * thread started at a receiver, rate-limit windows, what a rate limit held back, dead letters and
@@ -35,9 +41,15 @@ export class DeliveryStore {
   ) {}
 
   /** Counts a delivery result for the digest, in the same round trip as what it goes with. */
-  private count(m: ChainableCommander, receiver: string, result: DeliveryCount['result'], at: number): void {
+  private count(
+    m: ChainableCommander,
+    receiver: string,
+    result: DeliveryCount['result'],
+    at: number,
+    n = 1,
+  ): void {
     const key = this.keys.deliveryRecord(utcDay(at));
-    m.hincrby(key, `${receiver}|${result}|${minuteOfDay(at)}`, 1).expire(key, this.recordTtlSec);
+    m.hincrby(key, `${receiver}|${result}|${minuteOfDay(at)}`, n).expire(key, this.recordTtlSec);
   }
 
   /** `sent`, `dead`, or undefined while the notification is not finished. */
@@ -50,18 +62,82 @@ export class DeliveryStore {
     return raw ? (JSON.parse(raw) as MessageRef) : undefined;
   }
 
+  /**
+   * What a batch of notifications needs to know before sending, in one round trip: which are
+   * finished already, whether the ones they follow are, and each thread's message.
+   */
+  async prefetch(ns: readonly Notification[]): Promise<Prefetched> {
+    const ids = [...new Set(ns.flatMap((n) => (n.after === undefined ? [n.id] : [n.id, n.after])))];
+    const refKeys = [...new Set(ns.map((n) => this.refKey(n)))];
+    const values = await this.redis.mget(...ids.map((id) => this.keys.sent(id)), ...refKeys);
+    const finished = new Map<string, string>();
+    ids.forEach((id, i) => {
+      const v = values[i];
+      if (v) finished.set(id, v);
+    });
+    const refs = new Map<string, MessageRef | undefined>();
+    refKeys.forEach((key, i) => {
+      const v = values[ids.length + i];
+      refs.set(key, v ? (JSON.parse(v) as MessageRef) : undefined);
+    });
+    return { finished, refs };
+  }
+
+  /** The key of the message that started `n`'s thread at its receiver and target. */
+  refKey(n: Notification): string {
+    return this.keys.messageRef(n.receiver, n.target, n.thread);
+  }
+
   /** Records a send: finished marker, the thread's message, the receiver's last success. One round trip. */
   async recordSent(n: Notification, ref: MessageRef | undefined, now: number): Promise<void> {
-    const m = this.redis.multi().set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
-    const refKey = this.keys.messageRef(n.receiver, n.target, n.thread);
-    if (ref) m.set(refKey, JSON.stringify(ref), 'EX', REF_TTL_SEC);
-    else m.expire(refKey, REF_TTL_SEC);
-    m.hset(this.keys.receiverStatus(), {
-      [`${n.receiver}.last_success`]: String(now),
-      [`${n.receiver}.state`]: 'ok',
-    });
-    this.count(m, n.receiver, 'sent', now);
+    const m = this.redis.multi();
+    this.mark(m, n, ref);
+    this.tally(m, n.receiver, 1, now);
     await m.exec();
+  }
+
+  /**
+   * Records one send of a batch: finished marker and the thread's message (no tally: tallySent).
+   * Plain commands, so that on an auto-pipelining connection the marks of sends that end
+   * together leave in one write.
+   */
+  async markSent(n: Notification, ref: MessageRef | undefined): Promise<void> {
+    await Promise.all([
+      this.redis.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC),
+      ref
+        ? this.redis.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC)
+        : this.redis.expire(this.refKey(n), REF_TTL_SEC),
+    ]);
+  }
+
+  /**
+   * The receiver's last success and the digest's count of `count` sends, once per batch; and the
+   * batch's notifications are no longer travelling (`deliveryPending`).
+   */
+  async tallySent(receiver: string, count: number, now: number, travelled: readonly string[]): Promise<void> {
+    const m = this.redis.multi();
+    if (count > 0) this.tally(m, receiver, count, now);
+    if (travelled.length > 0) m.hdel(this.keys.deliveryPending(receiver), ...travelled);
+    await m.exec();
+  }
+
+  private mark(m: ChainableCommander, n: Notification, ref: MessageRef | undefined): void {
+    m.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
+    if (ref) m.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC);
+    else m.expire(this.refKey(n), REF_TTL_SEC);
+  }
+
+  private tally(m: ChainableCommander, receiver: string, count: number, now: number): void {
+    m.hset(this.keys.receiverStatus(), {
+      [`${receiver}.last_success`]: String(now),
+      [`${receiver}.state`]: 'ok',
+    });
+    this.count(m, receiver, 'sent', now, count);
+  }
+
+  /** The batch job (id) that carries notification `id` to `receiver`, while it travels. */
+  async travellingIn(receiver: string, id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.deliveryPending(receiver), id)) ?? undefined;
   }
 
   /** Records a failed attempt; `broken`: it failed for good (the receiver needs its config fixed). */

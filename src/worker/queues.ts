@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { targetsOf } from '../channels/registry.js';
@@ -32,7 +33,7 @@ export class Queues {
   constructor(
     private readonly config: KlaxonConfig,
     private readonly keys: Keys,
-    connection: Redis,
+    private readonly connection: Redis,
   ) {
     const prefix = config.redis.prefix;
     const opts = { connection, prefix };
@@ -146,9 +147,12 @@ export class Queues {
   }
 
   /**
-   * One delivery job per notification and target (a Telegram receiver's chats each get their
-   * own); the id makes a second enqueue of the same one a no-op. A notification of a grouping
-   * route joins its group instead, told later in the group's message (src/grouping).
+   * Delivery jobs for notifications, fanned out to their targets (a Telegram receiver's chats
+   * each get their own). Per receiver, one notification goes in a job of its own under its id (a
+   * second enqueue is a no-op); several go in batch jobs of `delivery.batch` (src/worker/
+   * delivery-batch.ts), each under an id made of its notifications' ids, and are listed as
+   * travelling in it so that a later notification of their thread waits for them. A notification
+   * of a grouping route joins its group instead, told later in the group's message (src/grouping).
    */
   async deliverAll(notifications: readonly Notification[]): Promise<void> {
     const { alone, grouped } = partitionGrouped(notifications, this.config.receivers);
@@ -169,20 +173,20 @@ export class Queues {
     }
     const d = this.config.queue.delivery;
     await Promise.all(
-      [...byReceiver].map(([receiver, ns]) => {
+      [...byReceiver].map(async ([receiver, ns]) => {
         const q = this.deliver.get(receiver);
         if (!q) throw new Error(`no delivery queue for receiver ${receiver}`);
+        const [only] = ns;
+        if (ns.length === 1 && only) return q.add(only.kind, only, deliveryJobOptions(d, only.id));
+        const batches = chunk(ns, d.batch).map((part) => ({ id: batchJobId(part), part }));
+        const travelling: Record<string, string> = {};
+        for (const { id, part } of batches) for (const n of part) travelling[n.id] = id;
+        await this.connection.hset(this.keys.deliveryPending(receiver), travelling);
         return q.addBulk(
-          ns.map((n) => ({
-            name: n.kind,
-            data: n,
-            opts: {
-              jobId: n.id,
-              attempts: d.attempts,
-              backoff: { type: 'klaxon', delay: d.backoff },
-              removeOnComplete: { age: 86400, count: 50_000 },
-              removeOnFail: { age: 7 * 86400 },
-            },
+          batches.map(({ id, part }) => ({
+            name: BATCH_JOB,
+            data: { receiver, notifications: part } satisfies DeliveryBatch,
+            opts: deliveryJobOptions(d, id),
           })),
         );
       }),
@@ -192,6 +196,44 @@ export class Queues {
   async close(): Promise<void> {
     await Promise.allSettled([...this.all().map((q) => q.close()), this.flow.close()]);
   }
+}
+
+/** Job name of a batch of notifications for one receiver. */
+export const BATCH_JOB = 'batch';
+
+/** What a batch job carries. */
+export interface DeliveryBatch {
+  receiver: string;
+  notifications: Notification[];
+}
+
+/** Options of a delivery job (a batch, or one notification under its id). */
+export function deliveryJobOptions(
+  d: KlaxonConfig['queue']['delivery'],
+  jobId: string,
+  extra: { delay?: number; attempts?: number } = {},
+): JobsOptions {
+  return {
+    jobId,
+    attempts: extra.attempts ?? d.attempts,
+    backoff: { type: 'klaxon', delay: d.backoff },
+    ...(extra.delay === undefined ? {} : { delay: extra.delay }),
+    removeOnComplete: { age: 86400, count: 50_000 },
+    removeOnFail: { age: 7 * 86400 },
+  };
+}
+
+/** A batch's job id: the same notifications make the same id, so enqueueing them again adds nothing. */
+function batchJobId(ns: readonly Notification[]): string {
+  const h = createHash('sha256');
+  for (const n of ns) h.update(n.id).update('\n');
+  return `batch.${h.digest('hex').slice(0, 32)}`;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** The delivery of `n` to one target of its receiver: ids (its own and the one before it) suffixed. */

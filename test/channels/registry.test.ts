@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -207,39 +209,31 @@ describe('createChannel', () => {
   });
 
   it('builds a webhook channel with format, headers and timeout from the config', async () => {
-    const calls: { url: string; init: RequestInit }[] = [];
-    const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      calls.push({ url: String(input), init: init ?? {} });
-      return new Response('ok', { status: 200 });
-    }) as typeof fetch;
-    const cfg: ReceiverConfig = receiverConfigSchema.parse({
-      type: 'webhook',
-      url: 'https://example.com/hook',
-      format: 'slack',
-      headers: { 'X-Api-Key': 'k' },
-      timeout_ms: 1234,
+    await withHookServer(200, async (base, calls) => {
+      const cfg: ReceiverConfig = receiverConfigSchema.parse({
+        type: 'webhook',
+        url: `${base}/hook`,
+        format: 'slack',
+        headers: { 'X-Api-Key': 'k' },
+        timeout_ms: 1234,
+      });
+      const ch = createChannel('hook', cfg, {});
+      expect(ch).toMatchObject({ type: 'webhook', name: 'hook', format: 'slack', timeoutMs: 1234 });
+      await expect(ch.send(delivery(notification()))).resolves.toEqual({ detail: 'HTTP 200' });
+      expect(calls).toHaveLength(1);
+      expect(calls[0]?.url).toBe('/hook');
+      expect(calls[0]?.headers['x-api-key']).toBe('k');
+      expect(JSON.parse(calls[0]?.body ?? '')).toHaveProperty('attachments');
     });
-    const ch = createChannel('hook', cfg, { fetch: fakeFetch });
-    expect(ch).toMatchObject({ type: 'webhook', name: 'hook', format: 'slack', timeoutMs: 1234 });
-    await expect(ch.send(delivery(notification()))).resolves.toEqual({ detail: 'HTTP 200' });
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.url).toBe('https://example.com/hook');
-    expect(new Headers(calls[0]?.init.headers).get('x-api-key')).toBe('k');
-    expect(JSON.parse(String(calls[0]?.init.body))).toHaveProperty('attachments');
   });
 
   it('builds a JSON webhook by default', async () => {
-    let body = '';
-    const fakeFetch = (async (_input: string | URL | Request, init?: RequestInit) => {
-      body = String(init?.body);
-      return new Response(null, { status: 204 });
-    }) as typeof fetch;
-    const ch = createChannel('hook', receiverConfigSchema.parse({ type: 'webhook', url: 'https://h/x' }), {
-      fetch: fakeFetch,
+    await withHookServer(204, async (base, calls) => {
+      const ch = createChannel('hook', receiverConfigSchema.parse({ type: 'webhook', url: `${base}/x` }), {});
+      expect(ch).toMatchObject({ format: 'json', timeoutMs: 10_000 });
+      await ch.send(delivery(notification()));
+      expect(JSON.parse(calls[0]?.body ?? '')).toMatchObject({ version: '1', notification: { id: 'n-1' } });
     });
-    expect(ch).toMatchObject({ format: 'json', timeoutMs: 10_000 });
-    await ch.send(delivery(notification()));
-    expect(JSON.parse(body)).toMatchObject({ version: '1', notification: { id: 'n-1' } });
   });
 });
 
@@ -287,3 +281,26 @@ describe('parseDuration / durationSchema / formatDuration', () => {
     expect(formatDuration(parseDuration('1h30m'))).toBe('1h 30m');
   });
 });
+
+/** A local HTTP server answering `status` to every request, recording what it was sent. */
+async function withHookServer(
+  status: number,
+  fn: (base: string, calls: { url: string; headers: IncomingHttpHeaders; body: string }[]) => Promise<void>,
+): Promise<void> {
+  const calls: { url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      calls.push({ url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(status).end(status === 204 ? undefined : 'ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}

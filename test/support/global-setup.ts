@@ -7,7 +7,7 @@ import { writeLocalhostCert } from './tls.js';
 /**
  * Runs once before the test processes start: fails the run early, with a clear message, when
  * the Redis the tests use does not answer, and makes the certificate of the local TLS servers
- * (see tls.ts). Test processes are forked after this, so they inherit NODE_EXTRA_CA_CERTS.
+ * (see tls.ts) in the run's own temporary folder. Test processes are forked after this, so they inherit NODE_EXTRA_CA_CERTS.
  */
 export default async function setup(): Promise<() => void> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -23,9 +23,13 @@ export default async function setup(): Promise<() => void> {
     redis.disconnect();
   }
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-test-tls-'));
+  // Every temporary file of the run (configs, Redis data, certificates, browser profiles) goes
+  // under one folder, removed when the run ends: the test processes inherit TMPDIR.
+  const root = mkdtempSync(path.join(tmpdir(), 'klaxon-test-'));
+  process.env.TMPDIR = root;
+  const dir = mkdtempSync(path.join(root, 'tls-'));
   const cert = await writeLocalhostCert(dir);
   process.env.KLAXON_TEST_TLS_DIR = dir;
   process.env.NODE_EXTRA_CA_CERTS = cert;
-  return () => rmSync(dir, { recursive: true, force: true });
+  return () => rmSync(root, { recursive: true, force: true });
 }

@@ -12,6 +12,8 @@ export class Recorder {
   status = 200;
   /** Answers with this status this many times first (then `status`), with `Retry-After` when set. */
   failNext: { times: number; status: number; retryAfter?: string } | undefined;
+  /** Answers this many ms after the request arrived (a slow service). */
+  delayMs = 0;
   /** Every request that arrived, answered or not. */
   attempts = 0;
   private server?: http.Server;
@@ -21,22 +23,20 @@ export class Recorder {
     this.server = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      // What it answers is decided, and a notification recorded, when the request arrives;
+      // the answer leaves `delayMs` later.
       req.on('end', () => {
         this.attempts += 1;
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        let status = this.status;
         if (this.failNext && this.failNext.times > 0) {
           this.failNext.times -= 1;
-          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          status = this.failNext.status;
           if (this.failNext.retryAfter) headers['retry-after'] = this.failNext.retryAfter;
-          res.writeHead(this.failNext.status, headers);
-          res.end('{}');
-          return;
+        } else if (status === 200) {
+          this.received.push((JSON.parse(body) as { notification: Notification }).notification);
         }
-        if (this.status === 200) {
-          const parsed = JSON.parse(body) as { notification: Notification };
-          this.received.push(parsed.notification);
-        }
-        res.writeHead(this.status, { 'content-type': 'application/json' });
-        res.end('{}');
+        setTimeout(() => res.writeHead(status, headers).end('{}'), this.delayMs);
       });
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));

@@ -33,7 +33,6 @@ export const webhookChannel: ChannelDefinition<typeof webhookReceiverSchema> = {
       format: cfg.format,
       headers: cfg.headers,
       timeoutMs: cfg.timeout_ms,
-      fetch: deps.fetch,
       now: deps.now,
     }),
 };

@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
 import { renderWebhookPayload, type WebhookFormat, type WebhookPayload } from './render-webhook.js';
@@ -11,8 +12,7 @@ export interface WebhookChannelOptions {
   /** Extra headers, e.g. Authorization. Values are credentials too: never logged. */
   headers?: Record<string, string>;
   timeoutMs?: number;
-  /** For tests: the fetch to use and the clock that HTTP-date Retry-After values are read against. */
-  fetch?: typeof fetch;
+  /** For tests: the clock that HTTP-date Retry-After values are read against. */
   now?: () => number;
 }
 
@@ -31,7 +31,6 @@ export class WebhookChannel implements Channel {
   readonly timeoutMs: number;
   readonly #url: URL;
   readonly #headers: [string, string][];
-  readonly #fetch: typeof fetch;
   readonly #now: () => number;
 
   constructor(name: string, opts: WebhookChannelOptions) {
@@ -59,7 +58,6 @@ export class WebhookChannel implements Channel {
     } catch {
       throw new Error(`webhook receiver "${name}": a configured header has an invalid name or value`);
     }
-    this.#fetch = opts.fetch ?? fetch;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -67,44 +65,37 @@ export class WebhookChannel implements Channel {
     const payload: WebhookPayload = renderWebhookPayload(d.notification, d.content, this.format);
     const where = `webhook receiver "${this.name}"`;
     if (d.signal.aborted) throw new SendError(`${where}: send aborted`, { retryable: true });
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = AbortSignal.any([d.signal, timeout]);
-    const headers = new Headers({
+    const started = Date.now();
+    const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
       accept: 'application/json, text/plain;q=0.9, */*;q=0.5',
       'user-agent': USER_AGENT,
-      // Lets a receiver drop a duplicate delivery (we may retry after a lost answer).
       'x-klaxon-notification-id': d.notification.id,
-    });
-    for (const [k, v] of this.#headers) headers.set(k, v);
+    };
+    for (const [k, v] of this.#headers) headers[k.toLowerCase()] = v;
 
-    let res: Response;
+    let res: { status: number; retryAfter: string | undefined };
     try {
-      res = await this.#fetch(this.#url, {
+      const r = await request(this.#url, {
         method: 'POST',
         headers,
         body: JSON.stringify(payload),
-        signal,
-        // A webhook that redirects is misconfigured; following it could carry headers elsewhere.
-        redirect: 'manual',
+        signal: d.signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       });
+      await r.body.dump();
+      const ra = r.headers['retry-after'];
+      res = { status: r.statusCode, retryAfter: Array.isArray(ra) ? ra[0] : ra };
     } catch (err) {
-      throw this.#networkError(err, d.signal, timeout);
-    }
-    // Drain or drop the body so the connection can be reused; its content is not needed.
-    try {
-      await res.body?.cancel();
-    } catch {
-      // ignore
+      throw this.#networkError(err, d.signal, Date.now() - started >= this.timeoutMs);
     }
 
     const status = res.status;
     if (status >= 200 && status <= 299) return { detail: `HTTP ${status}` };
     if (isRetryableStatus(status)) {
       const retryAfterMs =
-        status === 429 || status === 503
-          ? parseRetryAfter(res.headers.get('retry-after'), this.#now())
-          : undefined;
+        status === 429 || status === 503 ? parseRetryAfter(res.retryAfter ?? null, this.#now()) : undefined;
       const wait = retryAfterMs !== undefined ? `, retry after ${retryAfterMs} ms` : '';
       throw new SendError(`${where}: HTTP ${status}${reason(status)}${wait}`, {
         retryable: true,
@@ -117,11 +108,11 @@ export class WebhookChannel implements Channel {
     throw new SendError(`${where}: HTTP ${status}${hint}`, { retryable: false, status });
   }
 
-  #networkError(err: unknown, callerSignal: AbortSignal, timeout: AbortSignal): SendError {
+  #networkError(err: unknown, callerSignal: AbortSignal, timedOut: boolean): SendError {
     const where = `webhook receiver "${this.name}"`;
     if (callerSignal.aborted)
       return new SendError(`${where}: send aborted`, { retryable: true, status: 'aborted' });
-    if (timeout.aborted) {
+    if (timedOut || errorCode(err)?.includes('TIMEOUT')) {
       return new SendError(`${where}: no answer within ${this.timeoutMs} ms`, {
         retryable: true,
         status: 'timeout',

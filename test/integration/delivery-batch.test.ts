@@ -1,0 +1,91 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queueNames } from '../../src/state/keys.js';
+import { TestKlaxon } from '../support/klaxon.js';
+import { waitFor } from '../support/recorder.js';
+
+/**
+ * An alert storm: the notifications one request produces for a receiver travel in batch jobs of
+ * `delivery.batch`, and go out once each, with retries, waits and the order of each thread kept.
+ */
+const storm = (prefix: string, count: number, status: 'firing' | 'resolved' = 'firing') =>
+  Array.from({ length: count }, (_, i) => ({
+    source: 'exchange-outage',
+    name: `${prefix}-${i}`,
+    severity: 'critical',
+    title: `${prefix} ${i}`,
+    status,
+  }));
+
+describe('delivery in batches', () => {
+  const k = new TestKlaxon(`klaxon-test-delivery-batch-${process.pid}`);
+  let connection: Redis;
+  let queue: Queue;
+  beforeAll(async () => {
+    await k.start({ queue: { delivery: { batch: 20, in_flight: 4, backoff: '200ms' } } });
+    connection = new Redis(k.config.redis.url);
+    queue = new Queue(queueNames.deliver('hook'), { connection, prefix: k.config.redis.prefix });
+  });
+  afterAll(async () => {
+    await queue.close();
+    connection.disconnect();
+    await k.close();
+  });
+  afterEach(() => {
+    k.recorder.received.length = 0;
+    k.recorder.delayMs = 0;
+    k.recorder.failNext = undefined;
+  });
+
+  const batchJobs = async () => (await queue.getCompleted()).filter((j) => j.name === 'batch').length;
+  const ids = (name: string) => k.recorder.received.filter((n) => n.alerts[0]?.name.startsWith(name));
+
+  it('sends every alert of a storm once, in jobs of delivery.batch notifications', async () => {
+    const before = await batchJobs();
+    await k.push('/v1/alerts', storm('outage', 100));
+    await waitFor(() => ids('outage').length >= 100, 15_000, 'all 100 notifications');
+    await k.idle();
+    const sent = ids('outage');
+    expect(sent).toHaveLength(100);
+    expect(new Set(sent.map((n) => n.alerts[0]?.name)).size).toBe(100);
+    expect((await batchJobs()) - before).toBe(5);
+    // Nothing is left listed as travelling once its batch is done.
+    expect(await connection.hlen(`${k.config.redis.prefix}:pending:hook`)).toBe(0);
+  });
+
+  it('retries the failed part of a batch on its own and delivers it once', async () => {
+    k.recorder.failNext = { times: 7, status: 500 };
+    await k.push('/v1/alerts', storm('flaky', 40));
+    await waitFor(() => ids('flaky').length >= 40, 15_000, 'all 40 notifications');
+    await k.idle();
+    expect(ids('flaky')).toHaveLength(40);
+    expect(new Set(ids('flaky').map((n) => n.alerts[0]?.name)).size).toBe(40);
+  });
+
+  it('waits as a 429 says for the part that got it, without holding up the rest', async () => {
+    k.recorder.failNext = { times: 3, status: 429, retryAfter: '2' };
+    const started = Date.now();
+    await k.push('/v1/alerts', storm('limited', 20));
+    await waitFor(() => ids('limited').length >= 17, 10_000, 'the 17 that were not refused');
+    expect(Date.now() - started).toBeLessThan(1500);
+    await waitFor(() => ids('limited').length >= 20, 10_000, 'the 3 that waited');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    await k.idle();
+    expect(ids('limited')).toHaveLength(20);
+  });
+
+  it('never lets a resolve in a later batch overtake its firing still on its way in an earlier one', async () => {
+    k.recorder.delayMs = 300;
+    await k.push('/v1/alerts', storm('flap', 20));
+    // The resolves in the opposite order: the last firing is still waiting for its turn.
+    await k.push('/v1/alerts', storm('flap', 20, 'resolved').reverse());
+    await waitFor(() => ids('flap').length >= 40, 15_000, 'every firing and resolve');
+    for (let i = 0; i < 20; i++) {
+      const kinds = ids(`flap-${i}`)
+        .filter((n) => n.alerts[0]?.name === `flap-${i}`)
+        .map((n) => n.kind);
+      expect(kinds, `flap-${i}`).toEqual(['firing', 'resolved']);
+    }
+  });
+});
