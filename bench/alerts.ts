@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60]
  *                           [--workers K | --workers-sweep] [--background R] [--vs-alertmanager]
- *                           [--no-grouping] [--log-level silent]
+ *                           [--no-grouping] [--log-level silent] [--cpu-prof DIR]
  *
  * Load: `--count` distinct alerts (alertname BenchHostHighCpu, instance bench-host-<i>:9100, status
  * firing, the annotations Alertmanager's fixtures carry) in Alertmanager's webhook v4 body, as
@@ -76,7 +76,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 // Options
 
 const USAGE =
-  'npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60] [--workers K | --workers-sweep] [--background R] [--vs-alertmanager] [--no-grouping] [--log-level silent]';
+  'npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60] [--workers K | --workers-sweep] [--background R] [--vs-alertmanager] [--no-grouping] [--log-level silent] [--cpu-prof DIR]';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,6 +90,7 @@ const { values: args } = parseArgs({
     'vs-alertmanager': { type: 'boolean', default: false },
     'no-grouping': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'silent' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -106,7 +107,8 @@ if (args.help) {
       '  --vs-alertmanager  the same alerts through prometheus-alertmanager too, side by side\n' +
       '                     (/usr/bin/prometheus-alertmanager, or $ALERTMANAGER_BIN)\n' +
       "  --no-grouping      Klaxon's route without grouping (default: one group per alert, group_wait 0)\n" +
-      "  --log-level        the Klaxon processes' log level (silent, error, warn, info…), JSON lines on stdout",
+      "  --log-level        the Klaxon processes' log level (silent, error, warn, info…), JSON lines on stdout\n" +
+      '  --cpu-prof DIR     write a V8 CPU profile of each Klaxon process into DIR',
   );
   process.exit(0);
 }
@@ -118,6 +120,7 @@ const TIMEOUT_S = num('timeout', args.timeout, 1, 3600);
 const WORKERS = Math.round(num('workers', args.workers, 0, 32));
 const SWEEP = args['workers-sweep'] === true;
 const BACKGROUND = num('background', args.background, 0, 10_000_000);
+const PROFILE_DIR = args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined;
 const VS_AM = args['vs-alertmanager'] === true;
 const GROUPING = args['no-grouping'] !== true;
 const LOG_LEVEL = args['log-level'] ?? 'silent';
@@ -478,7 +481,11 @@ class IpcChild<To extends Message, From extends Message> {
     this.proc = tracked(
       fork(path.join(repoRoot, 'bench', script), [], {
         cwd: repoRoot,
-        execArgv: ['--import', 'tsx'],
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+        ],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );

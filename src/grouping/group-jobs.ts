@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { groupsAt } from '../channels/registry.js';
@@ -29,9 +30,24 @@ export interface GroupFlushJob {
   key: string;
 }
 
+/**
+ * What a flush job carries: the flushes of one receiver due at the same time (new groups of one
+ * commit with the same group_wait, say), run together so that a storm of new groups costs one job.
+ * A job of an earlier version carries one flush as it is.
+ */
+export type GroupFlushBatch = { flushes: GroupFlushJob[] } | GroupFlushJob;
+
 /** Deterministic, so that two workers scheduling the same flush add one job. */
 export function flushJobId(hash: string, seq: number): string {
   return `group-flush.${hash}.${seq}`;
+}
+
+/** The id of a job of several flushes: the same flushes make the same id. */
+function flushBatchJobId(flushes: readonly GroupFlushJob[]): string {
+  if (flushes.length === 1 && flushes[0]) return flushJobId(flushes[0].hash, flushes[0].seq);
+  const h = createHash('sha256');
+  for (const f of flushes) h.update(`${f.hash}.${f.seq}\n`);
+  return `group-flush.batch.${h.digest('hex').slice(0, 32)}`;
 }
 
 /**
@@ -73,6 +89,7 @@ export async function joinGroups(
   ns: readonly (Notification & { group: GroupRef })[],
   ctx: JoinContext,
 ): Promise<void> {
+  const due = new Flushes();
   const byGroup = new Map<string, { receiver: string; ref: GroupRef; ns: Notification[] }>();
   for (const n of ns) {
     const id = `${n.receiver}\u0000${n.group.key}`;
@@ -87,30 +104,46 @@ export async function joinGroups(
       if (!queue) throw new Error(`no delivery queue for receiver ${receiver}`);
       const store = groupStoreFor(connectionOf(queue), ctx.keys);
       const next = await store.add(receiver, ref, members, ctx.now);
-      if (next)
-        await scheduleFlush(
-          queue,
-          ctx.config,
-          { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key },
-          next,
-          ctx.now,
-        );
+      if (next) due.add(queue, { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key }, next);
     }),
   );
+  await due.schedule(ctx.config, ctx.now);
 }
 
-/** Adds the delayed flush job (a no-op when it exists). */
-export async function scheduleFlush(
+/** Flushes to schedule, gathered by receiver (queue) and due time: one job each. */
+class Flushes {
+  private readonly byDue = new Map<string, { queue: Queue; due: number; flushes: GroupFlushJob[] }>();
+
+  add(queue: Queue, job: GroupFlushJob, next: PendingFlush): void {
+    const key = `${job.receiver}\u0000${next.due}`;
+    const entry = this.byDue.get(key) ?? { queue, due: next.due, flushes: [] };
+    entry.flushes.push(job);
+    this.byDue.set(key, entry);
+  }
+
+  async schedule(config: KlaxonConfig, now: number): Promise<void> {
+    await Promise.all(
+      [...this.byDue.values()].map(({ queue, due, flushes }) =>
+        scheduleFlushes(queue, config, flushes, due, now),
+      ),
+    );
+  }
+}
+
+/** Adds the delayed job of flushes due at `due` (a no-op when it exists). */
+export async function scheduleFlushes(
   queue: Queue,
   config: KlaxonConfig,
-  job: GroupFlushJob,
-  next: PendingFlush,
+  flushes: GroupFlushJob[],
+  due: number,
   now: number,
 ): Promise<void> {
   const d = config.queue.delivery;
-  await queue.add(GROUP_JOB, job, {
-    jobId: flushJobId(job.hash, job.seq),
-    delay: Math.max(0, next.due - now),
+  const [only] = flushes;
+  const data: GroupFlushBatch = flushes.length === 1 && only ? only : { flushes };
+  await queue.add(GROUP_JOB, data, {
+    jobId: flushBatchJobId(flushes),
+    delay: Math.max(0, due - now),
     // Only Redis can make a flush fail: keep trying (a flush lost for good is rescheduled by the
     // group's next add, see OVERDUE_MS).
     attempts: Math.max(d.attempts, 20),
@@ -131,29 +164,37 @@ export interface FlushDeps {
 }
 
 /**
- * Runs a `group` job: the flush decides the message (or none), which is then delivered as an
- * ordinary notification (rate limits, throttles, retries, fallback, sent markers all apply), and
- * the group's next flush (a reminder) is scheduled. Safe to run again: the flush's outcome is
- * stored, the message id and the next job id are deterministic.
+ * Runs a `group` job: each flush decides its group's message (or none); the messages are then
+ * delivered as ordinary notifications (rate limits, throttles, retries, fallback, sent markers all
+ * apply; several go in batch jobs), and each group's next flush (a reminder) is scheduled. Safe to
+ * run again: a flush's outcome is stored, the message ids and the next job ids are deterministic.
  */
 export async function runGroupFlush(deps: FlushDeps, receiver: string, data: unknown): Promise<unknown> {
-  const job = data as GroupFlushJob;
+  const batch = data as GroupFlushBatch;
+  const flushes = 'flushes' in batch ? batch.flushes : [batch];
   const now = Date.now();
   const cfg = deps.config.receivers[receiver];
   const store = groupStoreFor(deps.redis, deps.keys);
-  const outcome = await store.flush(receiver, job.hash, job.seq, now, {
-    sendResolved: cfg?.send_resolved ?? true,
-  });
-  if (outcome.message) await deps.deliver([outcome.message]);
+  const outcomes = await Promise.all(
+    flushes.map((job) =>
+      store.flush(receiver, job.hash, job.seq, now, { sendResolved: cfg?.send_resolved ?? true }),
+    ),
+  );
+  const messages = outcomes.flatMap((o) => (o.message ? [o.message] : []));
+  if (messages.length > 0) await deps.deliver(messages);
   const queue = deps.queues.get(receiver);
-  if (outcome.next && queue)
-    await scheduleFlush(queue, deps.config, { ...job, seq: outcome.next.seq }, outcome.next, now);
-  if (outcome.message)
-    deps.logger.info(
-      { receiver, group: job.key, notification: outcome.message.id, alerts: outcome.message.alerts.length },
-      'group message decided',
-    );
-  return { group: job.hash, seq: job.seq, message: outcome.message?.id ?? null };
+  const next = new Flushes();
+  flushes.forEach((job, i) => {
+    const o = outcomes[i];
+    if (o?.next && queue) next.add(queue, { ...job, seq: o.next.seq }, o.next);
+    if (o?.message)
+      deps.logger.info(
+        { receiver, group: job.key, notification: o.message.id, alerts: o.message.alerts.length },
+        'group message decided',
+      );
+  });
+  await next.schedule(deps.config, now);
+  return { flushes: flushes.length, messages: messages.map((m) => m.id) };
 }
 
 /** The Redis connection a queue was given (Queues hands every queue one ioredis instance). */

@@ -94,6 +94,14 @@ export class Keys {
    * Marks a notification as finished (`sent`, or `dead` when it was dead-lettered): a job run
    * again after a crash does not send it twice, and the next one of its thread may go.
    */
+  /**
+   * Who is sending a notification now (the job's id), while the send lasts: the same
+   * notification in two jobs (a batch and a job of its own, two batches of group flushes) is
+   * sent by one of them only.
+   */
+  claim(notificationId: string): string {
+    return `${this.prefix}:claim:${notificationId}`;
+  }
   sent(notificationId: string): string {
     return `${this.prefix}:sent:${notificationId}`;
   }

@@ -17,7 +17,8 @@ import type { DeadLetter, DeliveryStore } from './delivery-store.js';
  * 1. finished already (a rerun after a crash)? done;
  * 2. over the receiver's `rate_limit`? held for the next "N more alerts" summary;
  * 3. the notification before it in its thread not out yet? later;
- * 4. over the service's own rate limit (`throttle`)? later, when the window ends;
+ * 4. over the service's own rate limit (`throttle`)? later, when the window ends; being sent
+ *    by another job right now (the same notification can travel in two)? later;
  * 5. send, bounded by `delivery.timeout`, with the thread's first message to edit or answer;
  * 6. record it, or say how it failed (the caller decides, with `settleFailure`, what follows).
  * "Later" spends no attempt: nothing is dropped, it only comes later.
@@ -46,6 +47,10 @@ export interface WorkerContext {
 
 /** How often a notification looks again whether the one before it in its thread went out. */
 export const ORDER_RECHECK_MS = 250;
+/** A claim outlives the longest send by this much (the worker stops waiting at delivery.timeout). */
+const CLAIM_MARGIN_MS = 5000;
+/** How often a notification another job is sending looks again. */
+const CLAIM_RECHECK_MS = 1000;
 /** Job name of a summary of what a rate limit held back. */
 export const SUMMARY_JOB = 'summary';
 
@@ -72,6 +77,8 @@ export interface AttemptOptions {
   tally: boolean;
   /** Attempts made before this one (for the dead letters of refused parts). */
   attemptsMade: number;
+  /** The job's id: it claims the send (`DeliveryStore.claim`). */
+  jobId: string;
 }
 
 export async function attempt(
@@ -110,6 +117,10 @@ export async function attempt(
     deps.metrics?.notifications.inc({ receiver, result: 'throttled' });
     return { kind: 'later', ms: Math.max(1, throttled - wall) };
   }
+  // Another job sending the same notification right now: look again in a moment (finished then,
+  // most likely; or given up, and then this job sends it).
+  const claimMs = deps.config.queue.delivery.timeout + CLAIM_MARGIN_MS;
+  if (!(await store.claim(n.id, o.jobId, claimMs))) return { kind: 'later', ms: CLAIM_RECHECK_MS };
 
   const started = performance.now();
   const log = {
@@ -126,6 +137,7 @@ export async function attempt(
   } catch (err) {
     if (!(err instanceof SendError))
       deps.logger.error({ ...log, err }, 'a channel failed in an unexpected way (a Klaxon bug)');
+    await store.unclaim(n.id, o.jobId);
     return { kind: 'failed', error: err instanceof SendError ? err : ownFailure(err) };
   }
   if (o.tally) await store.recordSent(n, outcome.ref, o.now);

@@ -42,6 +42,7 @@ export async function deliverBatch(ctx: WorkerContext, job: Job<DeliveryBatch>):
       mayHold: (job.attemptsStarted ?? 1) <= 1,
       tally: false,
       attemptsMade: 0,
+      jobId: job.id ?? '',
       known: {
         finished: known.finished.has(n.id),
         previous: known.refs.get(refKey),

@@ -21,6 +21,9 @@ export interface DeadLetter {
   notification: Notification;
 }
 
+/** Deletes a claim only when it is still the given job's. KEYS[1] claim key; ARGV[1] job id. */
+const UNCLAIM_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 /** What `prefetch` read: finished markers by notification id, thread messages by `refKey`. */
 export interface Prefetched {
   finished: Map<string, string>;
@@ -81,6 +84,21 @@ export class DeliveryStore {
       refs.set(key, v ? (JSON.parse(v) as MessageRef) : undefined);
     });
     return { finished, refs };
+  }
+
+  /**
+   * Claims the sending of notification `id` for job `token` for `ttlMs`: true when it is this
+   * job's to send (claimed now, or by this job before), false while another job holds it.
+   */
+  async claim(id: string, token: string, ttlMs: number): Promise<boolean> {
+    const key = this.keys.claim(id);
+    if ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return true;
+    return (await this.redis.get(key)) === token;
+  }
+
+  /** Gives a claim up (the notification goes on in another job), if `token` still holds it. */
+  async unclaim(id: string, token: string): Promise<void> {
+    await this.redis.eval(UNCLAIM_LUA, 1, this.keys.claim(id), token);
   }
 
   /** The key of the message that started `n`'s thread at its receiver and target. */

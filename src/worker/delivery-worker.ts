@@ -76,6 +76,7 @@ async function deliverOne(ctx: WorkerContext, job: Job<Notification>, token?: st
     heldCount,
     tally: true,
     attemptsMade: job.attemptsMade,
+    jobId: job.id ?? n.id,
   });
   switch (result.kind) {
     case 'sent':

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Notification } from '../../src/model/notification.js';
 import { queueNames } from '../../src/state/keys.js';
 import { TestKlaxon } from '../support/klaxon.js';
 import { waitFor } from '../support/recorder.js';
@@ -87,5 +88,31 @@ describe('delivery in batches', () => {
         .map((n) => n.kind);
       expect(kinds, `flap-${i}`).toEqual(['firing', 'resolved']);
     }
+  });
+
+  it('sends a notification that travels in two jobs at once (a batch and one of its own) only once', async () => {
+    await k.push('/v1/alerts', storm('template', 1));
+    await waitFor(() => ids('template').length === 1, 10_000, 'a notification to copy');
+    const model = ids('template')[0] as Notification;
+    const twin = (name: string): Notification => ({
+      ...model,
+      id: `twice.${name}.firing.hook`,
+      thread: `twice.${name}`,
+      alerts: model.alerts.map((a) => ({ ...a, name, fingerprint: `twice-${name}` })),
+    });
+    const [a, b] = [twin('twice-a'), twin('twice-b')] as [Notification, Notification];
+    k.recorder.delayMs = 300;
+    await Promise.all([
+      queue.add(a.kind, a, { jobId: a.id }),
+      queue.add('batch', { receiver: 'hook', notifications: [a, b] }, { jobId: 'batch.twice' }),
+    ]);
+    await waitFor(() => ids('twice').length >= 2, 10_000, 'both notifications');
+    await new Promise((r) => setTimeout(r, 1500));
+    await k.idle();
+    expect(
+      ids('twice')
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual([a.id, b.id]);
   });
 });

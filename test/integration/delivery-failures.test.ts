@@ -81,7 +81,9 @@ describe('delivery when the service misbehaves', () => {
     for (const s of ['burst-a', 'burst-b', 'burst-c']) await latency(s, 2000);
     await waitFor(() => tg.messages.length === 3, 10_000, 'three messages');
     const times = sends().map((r) => r.at);
-    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(550);
+    // One send per fixed 300 ms window: three sends span three windows, so more than one window
+    // lies between the first and the third (less a little for the time on the wire).
+    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(250);
   });
 
   it('a refusal for good: dead letter in the service’s words, receiver broken, the fallback told', async () => {

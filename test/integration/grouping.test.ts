@@ -12,7 +12,7 @@ import type { FileRecord } from '../../src/channels/file/file-channel.js';
 import {
   GROUP_JOB,
   runGroupFlush,
-  scheduleFlush,
+  scheduleFlushes,
   type GroupFlushJob,
 } from '../../src/grouping/group-jobs.js';
 import { groupHash, GroupStore } from '../../src/grouping/group-store.js';
@@ -265,7 +265,7 @@ describe('grouping: racing and reruns', () => {
       expect((await stores[0]?.read('hook', hash))?.members.size).toBe(2);
 
       const job: GroupFlushJob = { receiver: 'hook', hash, seq: next.seq, key: ref.key };
-      await Promise.all([0, 1].map(() => scheduleFlush(queue, config, job, next, now)));
+      await Promise.all([0, 1].map(() => scheduleFlushes(queue, config, [job], next.due, now)));
       expect(await queue.getJobCounts('delayed')).toMatchObject({ delayed: 1 });
       expect((await queue.getDelayed()).map((j) => j.name)).toEqual([GROUP_JOB]);
 
@@ -373,4 +373,42 @@ describe('grouping: a worker process killed mid-storm', () => {
       }
     },
   );
+});
+
+describe('grouping: a storm of new groups', () => {
+  const k = new TestKlaxon(`t-grp-new-${process.pid}`);
+  beforeAll(() =>
+    k.start((url) => ({
+      receivers: { hook: { type: 'webhook', url } },
+      routes: {
+        receivers: ['hook'],
+        group_by: ['alertname', 'symbol'],
+        group_wait: '0s',
+        group_interval: '1s',
+      },
+    })),
+  );
+  afterAll(() => k.close());
+
+  it('one alert per group and group_wait 0: each group speaks once, its first flushes run as one job', async () => {
+    const connection = new Redis(REDIS_URL);
+    const queue = new Queue(queueNames.deliver('hook'), { connection, prefix: k.config.redis.prefix });
+    try {
+      await k.push(
+        '/v1/alerts',
+        Array.from({ length: 60 }, (_, i) => alert('exchange_down', `SYM${i}`)),
+      );
+      await waitFor(() => k.recorder.received.length >= 60, 15_000, 'a message per group');
+      await k.idle();
+      const received = k.recorder.received;
+      expect(received).toHaveLength(60);
+      expect(new Set(received.map((n) => n.alerts[0]?.labels.symbol)).size).toBe(60);
+      expect(received.every((n) => n.alerts.length === 1 && n.kind === 'firing')).toBe(true);
+      const flushJobs = (await queue.getCompleted()).filter((j) => j.name === GROUP_JOB);
+      expect(flushJobs).toHaveLength(1);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
 });
