@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { queueNames } from '../src/state/keys.js';
+import { Keys, queueNames } from '../src/state/keys.js';
 import { redisAnswers } from '../test/support/redis-server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -228,7 +228,7 @@ export class Probe {
   }
 
   async deadLetters(): Promise<number> {
-    return this.redis.llen(`${this.prefix}:dead-letters`);
+    return this.redis.llen(new Keys(this.prefix, 1).deadLetters());
   }
 
   /** Processes running a delivery worker for the receiver (serve and worker processes alike). */

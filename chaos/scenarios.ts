@@ -364,7 +364,7 @@ const CUTS = [
     what: 'the enqueue of a request of direct alerts',
     kind: 'alert',
     markers: ['"type":"batch"', '"name":"chaos_alert"'],
-    unless: [':receipts'],
+    unless: [':{receipts}:'],
   },
 ] as const;
 

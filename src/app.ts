@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Channel } from './channels/channel.js';
@@ -8,6 +8,7 @@ import { TelegramUpdates, telegramWebhooks } from './channels/telegram/updates.j
 import type { KlaxonConfig } from './config/schema.js';
 import { recordBounds } from './digest/config.js';
 import { DigestRunner } from './digest/digest-runner.js';
+import { StateCaps } from './ingest/caps.js';
 import { buildServer } from './ingest/server.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { healthReport } from './ops/health.js';
@@ -16,7 +17,8 @@ import { KlaxonMetrics } from './ops/metrics.js';
 import { configSilences } from './routing/silences.js';
 import { RedisAlertApi } from './state/alert-api.js';
 import { Keys, queueNames } from './state/keys.js';
-import { ShardStore } from './state/shard-store.js';
+import { connectRedis, redisWhere } from './state/redis-connect.js';
+import { ShardStore, trackedCounts } from './state/shard-store.js';
 import { startDeliveryWorkers } from './worker/delivery-worker.js';
 import { startIngestWorkers } from './worker/ingest-worker.js';
 import { Pipeline } from './worker/pipeline.js';
@@ -86,8 +88,9 @@ export class App {
   /** A Redis connection that waits out outages (workers). */
   private patient = (): Redis => this.connect({ maxRetriesPerRequest: null });
 
+  /** A connection to `redis.url`, or to the cluster of `redis.cluster` (src/state/redis-connect.ts). */
   private connect(extra: RedisOptions): Redis {
-    const r = new Redis(this.opts.config.redis.url, { lazyConnect: false, ...extra });
+    const r = connectRedis(this.opts.config.redis, { lazyConnect: false, ...extra });
     r.on('error', () => undefined); // reconnects on its own; health reports the outage
     this.connections.push(r);
     return r;
@@ -95,11 +98,7 @@ export class App {
 
   private async init(): Promise<void> {
     const { config, role } = this.opts;
-    const where = new URL(config.redis.url);
-    this.logger.info(
-      { redis: `${where.hostname}:${where.port || 6379}` },
-      'connecting to Redis (waiting until it answers)',
-    );
+    this.logger.info({ redis: redisWhere(config.redis) }, 'connecting to Redis (waiting until it answers)');
     // The HTTP path fails fast while Redis is away, so that ingest can answer 503 at once.
     const fast = this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     this.apiQueues = new Queues(config, this.keys, fast);
@@ -169,11 +168,15 @@ export class App {
         logger: this.logger,
         clock: this.clock,
       }),
-      new Worker('receipts', async () => undefined, {
-        connection: this.patient(),
-        prefix: config.redis.prefix,
-      }),
     );
+    // The parents of multi-lane flows complete once their children have (single Redis only).
+    if (!config.redis.cluster)
+      this.workers.push(
+        new Worker(queueNames.receipts, async () => undefined, {
+          connection: this.patient(),
+          prefix: config.redis.prefix,
+        }),
+      );
     // Presses of Telegram's "Acknowledge" button: one poller per bot (one process at a time), or its webhook set.
     this.telegramUpdates = TelegramUpdates.start({
       receivers: config.receivers,
@@ -236,12 +239,17 @@ export class App {
         deliver: apiQueues.deliver,
         metrics: this.metrics,
       });
+    this.metrics.tracked ??= () => trackedCounts(fast, this.keys);
     this.server = buildServer({
       config: config.server,
       enqueue: (batch) => apiQueues.enqueue(batch),
       health,
       ready: async () => (await health()).status !== 'down',
       metrics: this.metrics,
+      caps: new StateCaps(fast, this.keys, config.rules, {
+        maxSources: config.limits.max_sources,
+        maxSeriesPerSource: config.limits.max_series_per_source,
+      }),
       alerts: this.alertApi as RedisAlertApi,
       clock: this.clock,
       logger: this.logger,

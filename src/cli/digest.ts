@@ -63,13 +63,14 @@ export const digestCommand: Command = {
         'digest.receivers names no receiver to send to: configure one, or print with --no-send',
       );
 
-    const [{ Redis }, { Keys }, { DigestRunner, NoDigestSlot }, { createLogger }] = await Promise.all([
-      import('ioredis'),
-      import('../state/keys.js'),
-      import('../digest/digest-runner.js'),
-      import('../ops/logger.js'),
-    ]);
-    const redis = new Redis(config.redis.url, {
+    const [{ connectRedis, redisWhere }, { Keys }, { DigestRunner, NoDigestSlot }, { createLogger }] =
+      await Promise.all([
+        import('../state/redis-connect.js'),
+        import('../state/keys.js'),
+        import('../digest/digest-runner.js'),
+        import('../ops/logger.js'),
+      ]);
+    const redis = connectRedis(config.redis, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -98,14 +99,11 @@ export const digestCommand: Command = {
       if (err instanceof NoDigestSlot) throw new UsageError(err.message);
       throw err;
     }
-    const where = new URL(config.redis.url);
     try {
       try {
         await redis.connect();
       } catch (err) {
-        throw new CliError(
-          `cannot reach Redis at ${where.hostname}:${where.port || 6379}: ${(err as Error).message}`,
-        );
+        throw new CliError(`cannot reach Redis at ${redisWhere(config.redis)}: ${(err as Error).message}`);
       }
       const report = await runner.report(window, {
         generatedAt: now,

@@ -23,6 +23,14 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
         .default('klaxon'),
+      /**
+       * Seed nodes of a Redis Cluster (`redis://[:password@]host:port`); when set, Klaxon connects
+       * to the cluster (ioredis `Cluster`) and `url` is not used. See docs/scaling.md.
+       */
+      cluster: z
+        .array(z.string().regex(/^rediss?:\/\/[^/]+\/?$/, 'a redis:// or rediss:// URL without a database'))
+        .min(1)
+        .optional(),
     })
     .prefault({}),
   server: ingestConfigSchema.prefault({}),
@@ -65,6 +73,27 @@ export const configSchema = z.strictObject({
       retain_resolved: durationSchema.default(86_400_000),
       /** Dedup for alerts pushed by bots on /v1/alerts and for Alertmanager alerts. */
       direct: z.strictObject({ dedup: dedupDefaults.optional() }).prefault({}),
+    })
+    .prefault({}),
+  /**
+   * Bounds on the state kept per source (see src/state/eviction.ts): rule and detector states
+   * idle longer than `idle_evict` are forgotten by the timer sweep, and ingest refuses what would
+   * track more sources, or more series of one source, than the caps.
+   */
+  limits: z
+    .strictObject({
+      /** Distinct sources tracked at once; a request that would add more is refused (422). */
+      max_sources: z.int().min(1).max(10_000_000).default(10_000),
+      /** Distinct rule and detector states (series) of one source; more is refused (422). */
+      max_series_per_source: z.int().min(1).max(1_000_000).default(1000),
+      idle_evict: z
+        .strictObject({
+          /** A series with no input this long is forgotten (its detector warms up again). */
+          series: z.union([z.literal('never'), positiveDurationSchema]).default(7 * 86_400_000),
+          /** A source with no input this long is forgotten, with every series it has left. */
+          sources: z.union([z.literal('never'), positiveDurationSchema]).default(7 * 86_400_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Caps on notifications; what overflows is folded into one "N more alerts" message. */

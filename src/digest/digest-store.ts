@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { utcDay } from '../model/clock.js';
 import type { Keys } from '../state/keys.js';
+import { crossSlotPipeline } from '../state/redis-connect.js';
 import type {
   AlertRecord,
   DeliveryCount,
@@ -30,13 +31,13 @@ export class DigestStore {
   async read(window: { start: number; end: number }, only?: string): Promise<DigestInput> {
     const days = daysOf(window);
     const k = this.keys;
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     for (const day of days) for (let s = 0; s < k.shards; s++) pipe.smembers(k.recordSources(s, day));
     const named = new Set<string>();
     for (const r of (await pipe.exec()) ?? []) for (const src of unwrap<string[]>(r)) named.add(src);
     const sources = [...named].filter((s) => only === undefined || s === only).sort();
 
-    const reads = this.redis.pipeline();
+    const reads = crossSlotPipeline(this.redis);
     for (const source of sources) {
       const shard = k.shardOf(source);
       for (const day of days) {

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { groupsAt } from '../channels/registry.js';
 import type { KlaxonConfig } from '../config/schema.js';
@@ -200,6 +200,7 @@ export async function runGroupFlush(deps: FlushDeps, receiver: string, data: unk
 /** The Redis connection a queue was given (Queues hands every queue one ioredis instance). */
 function connectionOf(queue: Queue): Redis {
   const c = queue.opts.connection;
+  if (c instanceof Cluster) return c as unknown as Redis; // src/state/redis-connect.ts
   if (!(c instanceof Redis)) throw new Error(`queue ${queue.name} was not given a Redis connection`);
   return c;
 }

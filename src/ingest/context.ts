@@ -5,6 +5,7 @@ import type { KlaxonMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { TelegramWebhooks } from '../channels/telegram/updates.js';
 import type { AlertApi } from './alert-api.js';
+import type { StateCaps } from './caps.js';
 import type { DigestApi } from './routes-digest.js';
 import type { Authenticator } from './auth.js';
 import { unauthorizedMessage, type Access, type Principal } from './auth.js';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   health(): Promise<HealthReport>;
   ready(): Promise<boolean>;
   metrics: KlaxonMetrics;
+  /** Caps on tracked sources and series (`limits`); without it nothing is capped. */
+  caps?: StateCaps;
   alerts: AlertApi;
   /** The daily digest (`GET /v1/digest`, digest links); without it those routes answer 404. */
   digest?: DigestApi;

@@ -14,6 +14,7 @@ import {
 import { parseAlertmanagerWebhook } from './alertmanager.js';
 import type { Principal } from './auth.js';
 import { accessHooks, principalOf, requestState, type ServerContext } from './context.js';
+import { capError } from './caps.js';
 import { HttpError, QueueUnavailableError, invalidInput, MAX_REPORTED_ERRORS } from './errors.js';
 
 type Kind = 'metrics' | 'events' | 'alerts' | 'alertmanager';
@@ -130,12 +131,37 @@ function checkSources(ctx: ServerContext, principal: Principal, prepared: Prepar
   }
 }
 
-async function enqueueWithTimeout(ctx: ServerContext, batch: IngestBatch): Promise<void> {
+/** Refuses a request that would track a source or series past a cap (`limits`); counts its inputs. */
+async function checkCaps(
+  ctx: ServerContext,
+  kind: Kind,
+  body: unknown,
+  prepared: Prepared,
+  deadline: number,
+): Promise<void> {
+  const caps = ctx.deps.caps;
+  if (!caps) return;
+  const array = Array.isArray(body);
+  const verdict = await caps.check(
+    prepared,
+    {
+      item: (i) => (kind === 'alertmanager' ? ['alerts', i] : array ? [i] : []),
+      source: (i) => prepared.sources[i]?.path ?? formatPath(['source']),
+    },
+    Math.max(1, deadline - performance.now()),
+  );
+  if (!verdict) return;
+  ctx.deps.metrics.capRefused.inc({ limit: verdict.limit }, inputCount(kind, prepared));
+  throw capError(verdict);
+}
+
+/** Queues the batch; the check of limits and the enqueue share `server.enqueue_timeout` (`deadline`). */
+async function enqueueWithTimeout(ctx: ServerContext, batch: IngestBatch, deadline: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new QueueUnavailableError('the ingest queue did not confirm the batch in time')),
-      ctx.deps.config.enqueue_timeout,
+      Math.max(1, deadline - performance.now()),
     );
     timer.unref();
   });
@@ -144,6 +170,13 @@ async function enqueueWithTimeout(ctx: ServerContext, batch: IngestBatch): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Inputs of a request as the metrics count them: samples for /v1/metrics, items otherwise. */
+function inputCount(kind: Kind, prepared: Prepared): number {
+  return kind === 'metrics'
+    ? prepared.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0)
+    : prepared.items;
 }
 
 const INPUT_KIND: Record<Kind, string> = {
@@ -174,6 +207,8 @@ function handler(ctx: ServerContext, kind: Kind) {
     const receivedAt = Number.isNaN(st.start) ? deps.clock() : st.start;
     const prepared = prepare(kind, body, ctx, principal, receivedAt, req.log);
     checkSources(ctx, principal, prepared);
+    const deadline = performance.now() + deps.config.enqueue_timeout;
+    await checkCaps(ctx, kind, body, prepared, deadline);
 
     const fromClient = req.headers['x-request-id'] === req.id;
     const id = fromClient ? randomUUID() : req.id;
@@ -185,13 +220,9 @@ function handler(ctx: ServerContext, kind: Kind) {
       events: prepared.events,
       alerts: prepared.alerts,
     };
-    await enqueueWithTimeout(ctx, batch);
+    await enqueueWithTimeout(ctx, batch, deadline);
 
-    const inputs =
-      kind === 'metrics'
-        ? prepared.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0)
-        : prepared.items;
-    deps.metrics.inputs.inc({ kind: INPUT_KIND[kind] }, inputs);
+    deps.metrics.inputs.inc({ kind: INPUT_KIND[kind] }, inputCount(kind, prepared));
     if (!Number.isNaN(st.start))
       deps.metrics.ingestLatency.observe({ route: kind }, (deps.clock() - st.start) / 1000);
     req.log.debug(

@@ -83,6 +83,53 @@ export class KlaxonMetrics {
     registers: [this.registry],
   });
 
+  readonly evicted = new Counter({
+    name: 'klaxon_evictions_total',
+    help: 'Rule and detector states (what: series) and sources (what: source) forgotten after being idle for limits.idle_evict',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
+  readonly capRefused = new Counter({
+    name: 'klaxon_inputs_refused_total',
+    help: 'Inputs of requests refused because they would pass a cap, by limit (max_sources, max_series_per_source)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  /** Set by the process: counts the sources and series tracked in Redis, on scrape. */
+  tracked?: () => Promise<{ sources: number; series: number }>;
+  /** One read for both gauges of a scrape. */
+  private trackedRead?: Promise<{ sources: number; series: number } | undefined>;
+  private readTracked(): Promise<{ sources: number; series: number } | undefined> {
+    this.trackedRead ??= (this.tracked?.() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        this.trackedRead = undefined;
+      });
+    return this.trackedRead;
+  }
+
+  readonly trackedSources = new Gauge({
+    name: 'klaxon_tracked_sources',
+    help: 'Sources whose inputs Klaxon tracks (refreshed on scrape; bounded by limits.max_sources)',
+    registers: [this.registry],
+    collect: async () => {
+      const t = await this.readTracked();
+      if (t) this.trackedSources.set(t.sources);
+    },
+  });
+
+  readonly trackedSeries = new Gauge({
+    name: 'klaxon_tracked_series',
+    help: 'Rule and detector states (series) kept in Redis (refreshed on scrape)',
+    registers: [this.registry],
+    collect: async () => {
+      const t = await this.readTracked();
+      if (t) this.trackedSeries.set(t.series);
+    },
+  });
+
   /** Set by the process: reads queue depths, alert counts and dead letters just before a scrape. */
   refresh?: () => Promise<void>;
 
@@ -96,6 +143,9 @@ export class KlaxonMetrics {
   });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
+    // Shown at zero from the start, so that a rate over them needs no first event.
+    for (const what of ['series', 'source']) this.evicted.inc({ what }, 0);
+    for (const limit of ['max_sources', 'max_series_per_source']) this.capRefused.inc({ limit }, 0);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'klaxon_' });
   }
 }

@@ -24,6 +24,7 @@ import {
   type IndexPosition,
 } from './alert-pages.js';
 import type { Keys } from './keys.js';
+import { crossSlotPipeline } from './redis-connect.js';
 import { unwrap } from './redis-errors.js';
 
 /**
@@ -85,7 +86,7 @@ export class RedisAlertApi implements AlertApi {
     pos: IndexPosition | undefined,
     n: number,
   ): Promise<IndexEntry[][]> {
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     const paged = pipe as unknown as {
       klaxonIndexPage(key: string, score: string, fp: string, n: number): unknown;
     };
@@ -105,7 +106,7 @@ export class RedisAlertApi implements AlertApi {
       else byShard.set(e.shard, [e.fp]);
     }
     if (byShard.size === 0) return out;
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     for (const [s, fps] of byShard) pipe.hmget(this.keys.alerts(s), ...fps);
     const res = (await pipe.exec()) ?? [];
     [...byShard.values()].forEach((fps, i) => {
@@ -119,7 +120,7 @@ export class RedisAlertApi implements AlertApi {
   }
 
   async getAlert(fp: string): Promise<Alert | undefined> {
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     for (let s = 0; s < this.keys.shards; s++) pipe.hget(this.keys.alerts(s), fp);
     const res = (await pipe.exec()) ?? [];
     for (const r of res) {
@@ -134,7 +135,7 @@ export class RedisAlertApi implements AlertApi {
    * while, so it is looked for even where the alert is gone.
    */
   async alertHistory(fp: string): Promise<AlertHistory | undefined> {
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     for (let s = 0; s < this.keys.shards; s++)
       pipe.hget(this.keys.alerts(s), fp).lrange(this.keys.alertLog(s, fp), 0, -1);
     const res = (await pipe.exec()) ?? [];

@@ -17,7 +17,12 @@ export const COMMIT_LUA = `
 --       then the digest records: retention (s), points bound, trades bound, alerts bound,
 --       bundles (source, start of its UTC day in ms), ops (op, bundle from 0, field, value):
 --       P points of a bundle (field: JSON [field, value, ...]), c a count, t a trade, a an alert
---       record, x the day's equity peak
+--       record, x the day's equity peak,
+--       then the index of last-seen times (src/state/eviction.ts): its time (ms, '' for no
+--       index), index sources (source: its series set is the next of the KEYS that follow the
+--       record bundles' keys), sources seen (source), rule states seen (key)
+-- KEYS, last: after the record bundles' keys, one series set per index source (in order), then
+--       the series index, then the sources index
 -- Returns the new version; -1 when another writer committed first; or {-2, done value} when
 -- this job was applied already (a commit that ioredis sent again after its answer was lost).
 if ARGV[3] ~= '' then
@@ -38,8 +43,15 @@ local function section(step, fn)
   end
   return n
 end
-section(2, function(_, k, v) redis.call('HSET', KEYS[2], k, v) end)
-section(1, function(_, k) redis.call('HDEL', KEYS[2], k) end)
+local written, removed = {}, {}
+section(2, function(_, k, v)
+  redis.call('HSET', KEYS[2], k, v)
+  written[#written + 1] = k
+end)
+section(1, function(_, k)
+  redis.call('HDEL', KEYS[2], k)
+  removed[#removed + 1] = k
+end)
 section(2, function(_, k, d) redis.call('ZADD', KEYS[3], d, k) end)
 section(1, function(_, k) redis.call('ZREM', KEYS[3], k) end)
 section(3, function(_, fp, v, seen)
@@ -139,6 +151,35 @@ end)
 for b = 0, #bundles - 1 do
   if bundles[b + 1].fresh and fields[b] > 0 then created(key(b, 1)) end
   if redis.call('SADD', key(b, 5), bundles[b + 1][1]) == 1 then created(key(b, 5)) end
+end
+-- The index of last-seen times: a rule state an input was planned onto is seen now, with its
+-- source; a state written by a timer alone (a seeded watch) is indexed now if it was not; a
+-- state deleted leaves the index. Eviction reads it, so it never scans.
+local at = ARGV[i]
+i = i + 1
+local nk, setOf = #KEYS - 2, {}
+local seriesIndex, sourcesIndex = KEYS[nk + 1], KEYS[nk + 2]
+local isrc = section(1, function(j, s) setOf[s] = j end)
+for s, j in pairs(setOf) do setOf[s] = KEYS[nk - isrc + j] end
+local function setFor(k) return setOf[string.match(k, '^[^|]*|([^|]*)') or ''] end
+if at ~= '' then
+  section(1, function(_, s) redis.call('ZADD', sourcesIndex, at, s) end)
+  section(1, function(_, k)
+    if redis.call('HEXISTS', KEYS[2], k) == 1 then
+      redis.call('ZADD', seriesIndex, at, k)
+      redis.call('ZADD', setFor(k), at, k)
+    end
+  end)
+  for _, k in ipairs(written) do
+    if redis.call('ZADD', seriesIndex, 'NX', at, k) == 1 then
+      redis.call('ZADD', setFor(k), 'NX', at, k)
+      redis.call('ZADD', sourcesIndex, 'NX', at, string.match(k, '^[^|]*|([^|]*)') or '')
+    end
+  end
+end
+for _, k in ipairs(removed) do
+  redis.call('ZREM', seriesIndex, k)
+  redis.call('ZREM', setFor(k), k)
 end
 if ARGV[3] ~= '' then
   redis.call('SET', KEYS[6], ARGV[3], 'EX', ARGV[2])

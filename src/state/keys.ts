@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 
 /**
  * Every Redis key Klaxon writes. A shard is an ordered lane of sources: all keys of one shard
- * share one hash tag, so a Redis Cluster keeps them in one slot and one Lua script can change
- * them atomically.
+ * share one hash tag (`{s<N>}`), so a Redis Cluster keeps them in one slot and one Lua script can
+ * change them atomically. Every other key (delivery, silences, digest, groups) shares the tag
+ * `{g}`: the transactions and scripts of delivery and grouping mix them. The same names serve a
+ * single Redis and a cluster.
  */
 export class Keys {
   constructor(
@@ -20,6 +22,11 @@ export class Keys {
     return `${this.prefix}:{s${shard}}`;
   }
 
+  /** The keys that belong to no lane: one slot on a cluster, so that MULTI and scripts may mix them. */
+  private global(): string {
+    return `${this.prefix}:{g}`;
+  }
+
   /** Rule and detector states of the shard: hash of state key -> JSON. */
   ruleStates(shard: number): string {
     return `${this.tag(shard)}:rules`;
@@ -27,6 +34,18 @@ export class Keys {
   /** Rule timers: sorted set of state key by due time. */
   ruleTimers(shard: number): string {
     return `${this.tag(shard)}:rule-timers`;
+  }
+  /** Rule states by when their source last sent an input for them (ms): sorted set, for eviction. */
+  seriesSeen(shard: number): string {
+    return `${this.tag(shard)}:series-seen`;
+  }
+  /** The shard's sources by their last input (ms): sorted set, for eviction and the source cap. */
+  sourcesSeen(shard: number): string {
+    return `${this.tag(shard)}:sources`;
+  }
+  /** One source's rule states by last seen (ms): sorted set, for the series cap and eviction. */
+  sourceSeries(shard: number, source: string): string {
+    return `${this.tag(shard)}:series:${source}`;
   }
   /** Alerts of the shard: hash of fingerprint -> JSON. */
   alerts(shard: number): string {
@@ -73,22 +92,22 @@ export class Keys {
   }
   /** Deliveries per receiver, result and minute of a UTC day (hash `<receiver>|<result>|<minute>`). */
   deliveryRecord(day: string): string {
-    return `${this.prefix}:rec:${day}:deliveries`;
+    return `${this.global()}:rec:${day}:deliveries`;
   }
   /** The latest digest slot handled (ms): a slot after it that has passed was missed. */
   digestLast(): string {
-    return `${this.prefix}:digest-last`;
+    return `${this.global()}:digest-last`;
   }
   /** The report a digest slot sent (JSON), for the page its link opens. */
   digestReport(slot: number): string {
-    return `${this.prefix}:digest-report:${slot}`;
+    return `${this.global()}:digest-report:${slot}`;
   }
   silences(): string {
-    return `${this.prefix}:silences`;
+    return `${this.global()}:silences`;
   }
   /** Notifications that exhausted their retries, newest first. */
   deadLetters(): string {
-    return `${this.prefix}:dead-letters`;
+    return `${this.global()}:dead-letters`;
   }
   /**
    * Marks a notification as finished (`sent`, or `dead` when it was dead-lettered): a job run
@@ -100,38 +119,38 @@ export class Keys {
    * sent by one of them only.
    */
   claim(notificationId: string): string {
-    return `${this.prefix}:claim:${notificationId}`;
+    return `${this.global()}:claim:${notificationId}`;
   }
   sent(notificationId: string): string {
-    return `${this.prefix}:sent:${notificationId}`;
+    return `${this.global()}:sent:${notificationId}`;
   }
   /**
    * Notifications of a receiver travelling in a batch job: hash of notification id -> the batch's
    * job id, so that the next one of a thread can tell that its predecessor is still on its way.
    */
   deliveryPending(receiver: string): string {
-    return `${this.prefix}:pending:${receiver}`;
+    return `${this.global()}:pending:${receiver}`;
   }
   /** The message that started a thread at a receiver (and target): a MessageRef as JSON. */
   messageRef(receiver: string, target: string | undefined, thread: string): string {
-    return `${this.prefix}:ref:${receiver}:${target ?? '-'}:${thread}`;
+    return `${this.global()}:ref:${receiver}:${target ?? '-'}:${thread}`;
   }
   /** Notifications a rate limit held back, waiting for the next summary. */
   overflow(receiver: string, target?: string): string {
-    return `${this.prefix}:overflow:${receiver}${target === undefined ? '' : `:${target}`}`;
+    return `${this.global()}:overflow:${receiver}${target === undefined ? '' : `:${target}`}`;
   }
   rateWindow(scope: string, windowStart: number): string {
-    return `${this.prefix}:rate:${scope}:${windowStart}`;
+    return `${this.global()}:rate:${scope}:${windowStart}`;
   }
   /** Last delivery success and failure per receiver (for /health). */
   receiverStatus(): string {
-    return `${this.prefix}:receiver-status`;
+    return `${this.global()}:receiver-status`;
   }
 
   // Grouping (src/grouping): one group per receiver and group key, named by a hash of that key.
   /** A group at a receiver: hash of `v` (version), `meta` (JSON), `m:<fp>` members, `g:<fp>` members gone. */
   group(receiver: string, hash: string): string {
-    return `${this.prefix}:group:${receiver}:${hash}`;
+    return `${this.global()}:group:${receiver}:${hash}`;
   }
   /** What flush `seq` of a group produced, so that a flush run again sends the same message. */
   groupFlush(receiver: string, hash: string, seq: number): string {
@@ -139,10 +158,17 @@ export class Keys {
   }
 }
 
-/** BullMQ queue names (no `:` allowed). */
+/**
+ * BullMQ queue names (no `:` allowed). BullMQ's keys are `<prefix>:<name>:<suffix>`, and a queue's
+ * scripts touch several of them: each name carries a hash tag, so a queue lives in one cluster
+ * slot. An ingest lane's queue shares its lane's tag (`{s<N>}`), so the lane's jobs and state sit
+ * on one node; the other queues each have a tag of their own and spread over the nodes.
+ */
 export const queueNames = {
-  ingest: (shard: number) => `ingest-${shard}`,
-  deliver: (receiver: string) => `deliver-${receiver}`,
-  scheduler: 'scheduler',
-  digest: 'digest',
+  ingest: (shard: number) => `ingest-{s${shard}}`,
+  deliver: (receiver: string) => `{deliver-${receiver}}`,
+  scheduler: '{scheduler}',
+  digest: '{digest}',
+  /** Parents of multi-lane flows (single Redis only: a flow cannot span a cluster's nodes). */
+  receipts: '{receipts}',
 };

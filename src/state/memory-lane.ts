@@ -4,6 +4,14 @@ import type { HistoryEntry } from '../model/history.js';
 import type { Notification } from '../model/notification.js';
 import type { Inhibitor } from '../routing/inhibition.js';
 import {
+  sourceOfKey,
+  type Evicted,
+  type Eviction,
+  type IdleCandidates,
+  type IdleQuery,
+  type IdleSeries,
+} from './eviction.js';
+import {
   AlreadyApplied,
   VersionConflict,
   type InputId,
@@ -21,6 +29,10 @@ interface Lane {
   inhibitors: Map<string, Inhibitor>;
   /** Input id -> remembered until (ms). */
   inputIds: Map<string, number>;
+  /** The index of last-seen times (ms), as the commit script keeps it in Redis. */
+  seriesSeen: Map<string, number>;
+  sourcesSeen: Map<string, number>;
+  sourceSeries: Map<string, Map<string, number>>;
 }
 
 /**
@@ -43,6 +55,9 @@ export class MemoryLane implements LaneStore {
       done: new Map(),
       inhibitors: new Map(),
       inputIds: new Map(),
+      seriesSeen: new Map(),
+      sourcesSeen: new Map(),
+      sourceSeries: new Map(),
     }));
   }
 
@@ -127,16 +142,119 @@ export class MemoryLane implements LaneStore {
       const until = c.inputIds.at + c.inputIds.ttlMs;
       for (const i of c.inputIds.ids) l.inputIds.set(`${i.source}\0${i.id}`, until);
     }
+    index(l, c);
     this.history.push(...c.history);
     if (c.done) l.done.set(c.done.jobId, c.done.notifications);
     l.version += 1;
     return l.version;
   }
 
+  async idle(shard: number, q: IdleQuery): Promise<IdleCandidates> {
+    const l = this.lane(shard);
+    const item = ([key, seen]: [string, number]): IdleSeries => {
+      const v = l.rules.get(key);
+      return { key, seen, state: v === undefined ? undefined : JSON.parse(v) };
+    };
+    return {
+      version: l.version,
+      series: oldest(l.seriesSeen, q.seriesBefore, q.limit).map(item),
+      sources: oldest(l.sourcesSeen, q.sourcesBefore, q.limit).map(([source, seen]) => ({
+        source,
+        seen,
+        series: [...(l.sourceSeries.get(source) ?? [])].sort(byScore).map(item),
+      })),
+    };
+  }
+
+  async evict(shard: number, version: number, e: Eviction): Promise<Evicted> {
+    const l = this.lane(shard);
+    if (l.version !== version) throw new VersionConflict(shard);
+    const out: Evicted = { series: 0, sources: 0 };
+    for (const { key, before } of e.series) {
+      const seen = l.seriesSeen.get(key);
+      if (seen === undefined || seen > before) continue;
+      l.rules.delete(key);
+      l.ruleTimers.delete(key);
+      l.seriesSeen.delete(key);
+      l.sourceSeries.get(sourceOfKey(key))?.delete(key);
+      out.series++;
+    }
+    for (const { source, before } of e.sources) {
+      const seen = l.sourcesSeen.get(source);
+      if (seen === undefined || seen > before || (l.sourceSeries.get(source)?.size ?? 0) > 0) continue;
+      l.sourcesSeen.delete(source);
+      l.sourceSeries.delete(source);
+      out.sources++;
+    }
+    for (const key of e.keepSeries) {
+      if (!l.seriesSeen.has(key)) continue;
+      l.seriesSeen.set(key, e.at);
+      seriesOf(l, key).set(key, e.at);
+    }
+    for (const source of e.keepSources) if (l.sourcesSeen.has(source)) l.sourcesSeen.set(source, e.at);
+    if (out.series + out.sources > 0) l.version += 1;
+    return out;
+  }
+
+  /** Sources and series tracked, over every lane. */
+  tracked(): { sources: number; series: number } {
+    let sources = 0;
+    let series = 0;
+    for (const l of this.lanes) {
+      sources += l.sourcesSeen.size;
+      series += l.seriesSeen.size;
+    }
+    return { sources, series };
+  }
+
   /** Every alert of every lane (for tests and replay's summary). */
   alerts(): Alert[] {
     return this.lanes.flatMap((l) => [...l.alerts.values()].map((v) => JSON.parse(v) as Alert));
   }
+}
+
+/** The commit's index of last-seen times, as COMMIT_LUA keeps it. */
+function index(l: Lane, c: ShardChanges): void {
+  const at = c.index?.at;
+  if (at !== undefined) {
+    for (const s of c.index?.sources ?? []) l.sourcesSeen.set(s, at);
+    for (const k of c.index?.keys ?? [])
+      if (l.rules.has(k)) {
+        l.seriesSeen.set(k, at);
+        seriesOf(l, k).set(k, at);
+      }
+    for (const [k, v] of c.ruleWrites)
+      if (v !== null && !l.seriesSeen.has(k)) {
+        l.seriesSeen.set(k, at);
+        seriesOf(l, k).set(k, at);
+        if (!l.sourcesSeen.has(sourceOfKey(k))) l.sourcesSeen.set(sourceOfKey(k), at);
+      }
+  }
+  for (const [k, v] of c.ruleWrites)
+    if (v === null) {
+      l.seriesSeen.delete(k);
+      l.sourceSeries.get(sourceOfKey(k))?.delete(k);
+    }
+}
+
+function seriesOf(l: Lane, key: string): Map<string, number> {
+  const source = sourceOfKey(key);
+  let m = l.sourceSeries.get(source);
+  if (!m) {
+    m = new Map();
+    l.sourceSeries.set(source, m);
+  }
+  return m;
+}
+
+const byScore = (a: [string, number], b: [string, number]) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1);
+
+/** Entries scored at or before `before`, oldest first (as ZRANGEBYSCORE, ties by member). */
+function oldest(m: Map<string, number>, before: number, limit: number): [string, number][] {
+  return [...m]
+    .filter(([, t]) => t <= before)
+    .sort(byScore)
+    .slice(0, limit);
 }
 
 function due(timers: Map<string, number>, now: number, limit: number): string[] {

@@ -5,7 +5,17 @@ import type { RecordWrites } from '../digest/record.js';
 import type { Inhibitor } from '../routing/inhibition.js';
 import type { Notification } from '../model/notification.js';
 import { COMMIT_LUA } from './commit-lua.js';
+import { EVICT_LUA } from './eviction-lua.js';
+import {
+  sourceOfKey,
+  type Evicted,
+  type Eviction,
+  type IdleCandidates,
+  type IdleQuery,
+  type IdleSeries,
+} from './eviction.js';
 import type { Keys } from './keys.js';
+import { crossSlotPipeline } from './redis-connect.js';
 import { unwrap } from './redis-errors.js';
 
 /** Everything one evaluation changes in a shard, applied at once by `commit`. */
@@ -26,6 +36,12 @@ export interface ShardChanges {
   done?: { jobId: string; notifications: Notification[] };
   /** What the digest keeps of the inputs and the alerts' steps (see src/digest/record.ts). */
   records?: RecordWrites;
+  /**
+   * Last-seen times for eviction (src/state/eviction.ts), at `at`: the sources of the inputs,
+   * and the rule states the inputs were planned onto. Without it, rule states written are not
+   * indexed (those deleted still leave the index).
+   */
+  index?: { at: number; sources: string[]; keys: string[] };
 }
 
 /** How long digest records are kept and how large one source's day may grow. */
@@ -74,6 +90,10 @@ export interface LaneStore {
   done(shard: number, jobId: string): Promise<Notification[] | undefined>;
   /** Applies `changes` at once if the shard is still at `version` and the job was not applied. */
   commit(shard: number, version: number, changes: ShardChanges): Promise<number>;
+  /** Series and sources idle past the query's cut-offs, with their states, at the shard's version. */
+  idle(shard: number, q: IdleQuery): Promise<IdleCandidates>;
+  /** Applies an eviction round at once if the shard is still at `version` (else VersionConflict). */
+  evict(shard: number, version: number, e: Eviction): Promise<Evicted>;
 }
 
 /** An applied job's marker lives twice as long as the job it guards is kept (1 h). */
@@ -112,6 +132,7 @@ export class ShardStore implements LaneStore {
     } = {},
   ) {
     redis.defineCommand('klaxonCommit', { lua: COMMIT_LUA });
+    redis.defineCommand('klaxonEvict', { lua: EVICT_LUA });
   }
 
   get shards(): number {
@@ -131,7 +152,7 @@ export class ShardStore implements LaneStore {
   }
 
   async inhibitors(): Promise<Map<string, Inhibitor>> {
-    const pipe = this.redis.pipeline();
+    const pipe = crossSlotPipeline(this.redis);
     for (let s = 0; s < this.keys.shards; s++) pipe.hvals(this.keys.inhibitors(s));
     const res = (await pipe.exec()) ?? [];
     const out = new Map<string, Inhibitor>();
@@ -245,6 +266,14 @@ export class ShardStore implements LaneStore {
     for (const b of rec.bundles) args.push(b.source, Date.parse(`${b.day}T00:00:00Z`));
     args.push(rec.ops.length);
     for (const o of rec.ops) args.push(o.op, o.b, o.f, o.v);
+    // The index: one series set per source whose rule states this commit sees, writes or deletes.
+    const index = changes.index;
+    const indexSources = [
+      ...new Set([...(index?.keys ?? []), ...changes.ruleWrites.keys()].map(sourceOfKey)),
+    ];
+    args.push(index?.at ?? '', indexSources.length, ...indexSources);
+    args.push(index?.sources.length ?? 0, ...(index?.sources ?? []));
+    args.push(index?.keys.length ?? 0, ...(index?.keys ?? []));
     const keys = [
       k.version(shard),
       k.ruleStates(shard),
@@ -263,6 +292,9 @@ export class ShardStore implements LaneStore {
         k.record(shard, b.day, b.source, 'meta'),
         k.recordSources(shard, b.day),
       ]),
+      ...indexSources.map((s) => k.sourceSeries(shard, s)),
+      k.seriesSeen(shard),
+      k.sourcesSeen(shard),
     ];
     const res = await (
       this.redis as unknown as { klaxonCommit(...a: (string | number)[]): Promise<number | [number, string]> }
@@ -272,6 +304,101 @@ export class ShardStore implements LaneStore {
     if (res === -1) throw new VersionConflict(shard);
     return res;
   }
+
+  /**
+   * Idle candidates, oldest first: a read of both indexes (with the version), then of the states
+   * of the idle series and of every series of the idle sources. Nothing idle costs one round trip.
+   */
+  async idle(shard: number, q: IdleQuery): Promise<IdleCandidates> {
+    const k = this.keys;
+    const top = (n: number) => (n === -Infinity ? '-inf' : String(Math.floor(n)));
+    const res = await this.redis
+      .pipeline()
+      .get(k.version(shard))
+      .zrangebyscore(k.seriesSeen(shard), '-inf', top(q.seriesBefore), 'WITHSCORES', 'LIMIT', 0, q.limit)
+      .zrangebyscore(k.sourcesSeen(shard), '-inf', top(q.sourcesBefore), 'WITHSCORES', 'LIMIT', 0, q.limit)
+      .exec();
+    const version = Number(unwrap<string | null>(res?.[0]) ?? 0);
+    const series = pairs(unwrap<string[]>(res?.[1]));
+    const sources = pairs(unwrap<string[]>(res?.[2]));
+    if (series.length === 0 && sources.length === 0) return { version, series: [], sources: [] };
+    let lists: [string, number][][] = [];
+    if (sources.length > 0) {
+      const pipe = this.redis.pipeline();
+      for (const [s] of sources) pipe.zrange(k.sourceSeries(shard, s), '0', '-1', 'WITHSCORES');
+      lists = ((await pipe.exec()) ?? []).map((r) => pairs(unwrap<string[]>(r)));
+    }
+    const keys = [...new Set([...series.map(([key]) => key), ...lists.flat().map(([key]) => key)])];
+    const values = keys.length === 0 ? [] : await this.redis.hmget(k.ruleStates(shard), ...keys);
+    const states = new Map<string, unknown>();
+    keys.forEach((key, i) => {
+      const v = values[i];
+      if (v != null) states.set(key, JSON.parse(v));
+    });
+    const item = ([key, seen]: [string, number]): IdleSeries => ({ key, seen, state: states.get(key) });
+    return {
+      version,
+      series: series.map(item),
+      sources: sources.map(([source, seen], i) => ({ source, seen, series: (lists[i] ?? []).map(item) })),
+    };
+  }
+
+  /** Applies an eviction round (EVICT_LUA); throws VersionConflict when the shard moved on. */
+  async evict(shard: number, version: number, e: Eviction): Promise<Evicted> {
+    const k = this.keys;
+    const names: string[] = [];
+    const number = new Map<string, number>();
+    const of = (source: string): number => {
+      let n = number.get(source);
+      if (n === undefined) {
+        names.push(source);
+        n = names.length;
+        number.set(source, n);
+      }
+      return n;
+    };
+    const gone = e.series.flatMap((x) => [x.key, of(sourceOfKey(x.key)), Math.floor(x.before)]);
+    const goneSources = e.sources.flatMap((x) => [of(x.source), Math.floor(x.before)]);
+    const kept = e.keepSeries.flatMap((key) => [key, of(sourceOfKey(key))]);
+    const keptSources = e.keepSources.map(of);
+    const args: (string | number)[] = [version, e.at, names.length, ...names];
+    args.push(gone.length / 3, ...gone, goneSources.length / 2, ...goneSources);
+    args.push(kept.length / 2, ...kept, keptSources.length, ...keptSources);
+    const keys = [
+      k.version(shard),
+      k.ruleStates(shard),
+      k.ruleTimers(shard),
+      k.seriesSeen(shard),
+      k.sourcesSeen(shard),
+      ...names.map((s) => k.sourceSeries(shard, s)),
+    ];
+    const res = await (
+      this.redis as unknown as { klaxonEvict(...a: (string | number)[]): Promise<number | number[]> }
+    ).klaxonEvict(keys.length, ...keys, ...args);
+    if (!Array.isArray(res)) throw new VersionConflict(shard);
+    return { series: Number(res[1]), sources: Number(res[2]) };
+  }
+}
+
+/** `[member, score, member, score, …]` (WITHSCORES) as pairs. */
+function pairs(flat: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, Number(flat[i + 1])]);
+  return out;
+}
+
+/** Sources and series tracked in Redis, over every shard (the gauges of /metrics). */
+export async function trackedCounts(redis: Redis, keys: Keys): Promise<{ sources: number; series: number }> {
+  const pipe = crossSlotPipeline(redis);
+  for (let s = 0; s < keys.shards; s++) pipe.zcard(keys.sourcesSeen(s)).zcard(keys.seriesSeen(s));
+  const res = (await pipe.exec()) ?? [];
+  let sources = 0;
+  let series = 0;
+  res.forEach((r, i) => {
+    if (i % 2 === 0) sources += unwrap<number>(r);
+    else series += unwrap<number>(r);
+  });
+  return { sources, series };
 }
 
 function pushTimers(args: (string | number)[], timers: Map<string, number | null>): void {

@@ -15,6 +15,14 @@ import type { ReceiverInfo } from '../routing/notify.js';
 import { RouteTree } from '../routing/routes.js';
 import type { Silence } from '../routing/silences.js';
 import {
+  holdsCondition,
+  idleLimits,
+  idleQuery,
+  isEmptyEviction,
+  planEviction,
+  type IdleLimits,
+} from '../state/eviction.js';
+import {
   AlreadyApplied,
   VersionConflict,
   type InputId,
@@ -24,6 +32,8 @@ import {
 
 /** Due timers taken per round of a tick. */
 const TICK_BATCH = 1000;
+/** Idle series and sources looked at per eviction round of a tick. */
+const EVICT_BATCH = 1000;
 /** A sender's input id is remembered at least this long (or the dedup window, if longer). */
 const MIN_INPUT_ID_MS = 3_600_000;
 
@@ -61,6 +71,9 @@ export class Pipeline {
   private readonly directDefaults: PolicyDefaults;
   private readonly inhibitRules: InhibitRule[];
   private readonly inputIdMs: number;
+  private readonly idle: IdleLimits;
+  /** Watches of `expect`ed sources: kept however long their source is silent. */
+  private readonly expectedKeys: Set<string>;
 
   constructor(private readonly deps: PipelineDeps) {
     const { config } = deps;
@@ -86,6 +99,8 @@ export class Pipeline {
       : this.defaults;
     this.inhibitRules = compileInhibitRules(deps.config.inhibit_rules);
     this.inputIdMs = Math.max(MIN_INPUT_ID_MS, d.dedup.window, direct?.window ?? 0);
+    this.idle = idleLimits(config.limits.idle_evict);
+    this.expectedKeys = new Set(this.engine.expected().map((e) => e.key));
   }
 
   /** Evaluates one accepted batch (or the part of it that belongs to `shard`). */
@@ -107,7 +122,8 @@ export class Pipeline {
         // Inputs whose id was evaluated before (a sender's retry) are left out, once.
         const seen = ids.length > 0 ? await store.seenInputs(shard, ids, now) : [];
         const fresh = seen.some(Boolean) || hasRepeats(ids) ? withoutSeen(batch, ids, seen) : batch;
-        const result = engine.run(fresh === batch ? plan : engine.plan(fresh), states, now);
+        const used = fresh === batch ? plan : engine.plan(fresh);
+        const result = engine.run(used, states, now);
         const outcome = await this.decideLane(
           shard,
           { signals: [...result.signals, ...fresh.alerts], acks: fresh.acks ?? [], due: [] },
@@ -119,6 +135,7 @@ export class Pipeline {
         outcome.changes.ruleTimers = result.timers;
         outcome.changes.inputIds = { ids: ids.filter((_, i) => !seen[i]), at: now, ttlMs: this.inputIdMs };
         outcome.changes.done = { jobId, notifications: outcome.notifications };
+        outcome.changes.index = { at: now, sources: batchSources(fresh), keys: [...used.keys] };
         return { version, outcome };
       },
       [...plan.keys],
@@ -143,7 +160,37 @@ export class Pipeline {
       all.push(...notifications);
       if (!full) break;
     }
+    await this.evictIdle(shard, now);
     return all;
+  }
+
+  /**
+   * Forgets the shard's series and sources idle longer than `limits.idle_evict` (after the
+   * timers ran, in the lane's order): rounds of a thousand, each applied at once by the store.
+   * A series whose condition is pending or firing, or the watch of an `expect`ed source, is kept
+   * (seen again now). Nothing idle costs one read; a rerun finds nothing left to forget.
+   */
+  private async evictIdle(shard: number, now: number): Promise<void> {
+    if (this.idle.seriesMs === undefined && this.idle.sourcesMs === undefined) return;
+    const { store } = this.deps;
+    const q = idleQuery(this.idle, now, EVICT_BATCH);
+    const keep = (key: string, state: unknown) => this.expectedKeys.has(key) || holdsCondition(state);
+    for (let round = 0, conflicts = 0; round < 1000; round++) {
+      const candidates = await store.idle(shard, q);
+      const plan = planEviction(candidates, q, now, keep);
+      if (isEmptyEviction(plan)) return;
+      try {
+        const evicted = await store.evict(shard, candidates.version, plan);
+        this.deps.metrics?.evicted.inc({ what: 'series' }, evicted.series);
+        this.deps.metrics?.evicted.inc({ what: 'source' }, evicted.sources);
+        if (evicted.series + evicted.sources > 0)
+          this.deps.logger.debug({ shard, ...evicted }, 'forgot idle series and sources');
+      } catch (err) {
+        if (!(err instanceof VersionConflict) || ++conflicts > 20) throw err;
+        continue;
+      }
+      if (candidates.series.length < EVICT_BATCH && candidates.sources.length < EVICT_BATCH) return;
+    }
   }
 
   private async tickRound(
@@ -183,6 +230,8 @@ export class Pipeline {
         outcome.changes.ruleWrites = new Map([...seeded.writes, ...ticked.writes]);
         outcome.changes.ruleTimers = new Map([...seeded.timers, ...ticked.timers]);
         outcome.changes.done = { jobId, notifications: outcome.notifications };
+        // No input: nothing is seen, but a state a timer creates (a seeded watch) is indexed.
+        outcome.changes.index = { at: now, sources: [], keys: [] };
         return { version, outcome };
       },
       dueRules,
@@ -279,6 +328,15 @@ function inputIds(b: IngestBatch): InputId[] {
   for (const e of b.events) if (e.id !== undefined) out.push({ source: e.source, id: e.id });
   for (const a of b.alerts) if (a.id !== undefined) out.push({ source: a.labels.source ?? '', id: a.id });
   return out;
+}
+
+/** The sources of a batch's inputs (seen now, for eviction and the source cap). */
+function batchSources(b: IngestBatch): string[] {
+  const out = new Set<string>();
+  for (const s of b.snapshots) out.add(s.source);
+  for (const e of b.events) out.add(e.source);
+  for (const a of b.alerts) if (a.labels.source) out.add(a.labels.source);
+  return [...out];
 }
 
 function idKey(source: string, id: string): string {

@@ -13,9 +13,6 @@ import { queueNames, type Keys } from '../state/keys.js';
 /** What an ingest job carries: a batch (or a shard's part of one), or a timer sweep. */
 export type IngestJob = { type: 'batch'; batch: IngestBatch } | { type: 'tick'; now: number };
 
-/** A receipt parent keeps a multi-shard request atomic (FlowProducer adds a whole flow at once). */
-const RECEIPTS = 'receipts';
-
 /**
  * The producer side of every queue: ingest lanes (one per shard, each run by one job at a time
  * across all workers, so a source's inputs are evaluated in order), one delivery queue per
@@ -28,7 +25,12 @@ export class Queues {
   readonly scheduler: Queue;
   /** The daily digest's scheduled and catch-up jobs (src/digest/digest-runner.ts). */
   readonly digest: Queue;
-  private readonly flow: FlowProducer;
+  /**
+   * On a single Redis, a request over several lanes is one flow (a receipt parent, a child per
+   * lane), added atomically. Not on a cluster: a flow must live in one slot, and the lanes are
+   * spread over the nodes (see `enqueue`).
+   */
+  private readonly flow?: FlowProducer;
 
   constructor(
     private readonly config: KlaxonConfig,
@@ -43,12 +45,14 @@ export class Queues {
     );
     for (const name of Object.keys(config.receivers))
       this.deliver.set(name, new Queue(queueNames.deliver(name), opts));
-    this.receipts = new Queue(RECEIPTS, opts);
+    this.receipts = new Queue(queueNames.receipts, opts);
     this.scheduler = new Queue(queueNames.scheduler, opts);
     this.digest = new Queue(queueNames.digest, opts);
-    this.flow = new FlowProducer(opts);
+    if (!config.redis.cluster) {
+      this.flow = new FlowProducer(opts);
+      this.flow.on('error', () => undefined);
+    }
     for (const q of this.all()) q.on('error', () => undefined);
-    this.flow.on('error', () => undefined);
   }
 
   all(): Queue[] {
@@ -65,35 +69,41 @@ export class Queues {
    * (503, try again later) only when Redis is unreachable or did not answer within
    * `server.enqueue_timeout`; any other failure (a bug, a batch that cannot be serialised) is
    * an EnqueueError (500), so that Klaxon's own faults are never blamed on Redis. A batch
-   * spanning several lanes is split and added as one flow, all or nothing.
+   * spanning several lanes is split and added as one flow, all or nothing; on a Redis Cluster,
+   * where the lanes live on different nodes, each lane's part is added on its own, under the
+   * batch id (an add sent again adds nothing), and a request that fails part way answers 503
+   * with the parts already added kept (docs/scaling.md).
    */
   async enqueue(batch: IngestBatch): Promise<void> {
     const parts = splitByShard(batch, (s) => this.keys.shardOf(s));
     const jobOpts: JobsOptions = { removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: false };
     const timeout = this.config.server.enqueue_timeout;
     try {
+      // The batch id as job id: an add that ioredis sends again after a lost answer finds the
+      // job there and adds nothing (a flow's children are added atomically).
+      const addPart = (shard: number, part: IngestBatch) =>
+        (this.ingest[shard] as Queue).add('batch', { type: 'batch', batch: part } satisfies IngestJob, {
+          ...jobOpts,
+          jobId: `batch.${batch.id}`,
+        });
       const [first] = [...parts];
       const work: Promise<unknown> =
         parts.size === 1 && first
-          ? (this.ingest[first[0]] as Queue).add(
-              'batch',
-              { type: 'batch', batch: first[1] } satisfies IngestJob,
-              // The batch id as job id: an add that ioredis sends again after a lost answer
-              // finds the job there and adds nothing (a flow's children are added atomically).
-              { ...jobOpts, jobId: `batch.${batch.id}` },
-            )
-          : this.flow.add({
-              name: 'receipt',
-              queueName: RECEIPTS,
-              data: { id: batch.id },
-              opts: { removeOnComplete: true },
-              children: [...parts].map(([shard, part]) => ({
-                name: 'batch',
-                queueName: queueNames.ingest(shard),
-                data: { type: 'batch', batch: part } satisfies IngestJob,
-                opts: jobOpts,
-              })),
-            });
+          ? addPart(...first)
+          : !this.flow
+            ? Promise.all([...parts].map(([shard, part]) => addPart(shard, part)))
+            : this.flow.add({
+                name: 'receipt',
+                queueName: queueNames.receipts,
+                data: { id: batch.id },
+                opts: { removeOnComplete: true },
+                children: [...parts].map(([shard, part]) => ({
+                  name: 'batch',
+                  queueName: queueNames.ingest(shard),
+                  data: { type: 'batch', batch: part } satisfies IngestJob,
+                  opts: jobOpts,
+                })),
+              });
       await withTimeout(work, timeout);
     } catch (err) {
       if (err instanceof QueueUnavailableError) throw err;
@@ -194,7 +204,7 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.all().map((q) => q.close()), this.flow.close()]);
+    await Promise.allSettled([...this.all().map((q) => q.close()), this.flow?.close()]);
   }
 }
 

@@ -52,7 +52,7 @@ describe('delivery in batches', () => {
     expect(new Set(sent.map((n) => n.alerts[0]?.name)).size).toBe(100);
     expect((await batchJobs()) - before).toBe(5);
     // Nothing is left listed as travelling once its batch is done.
-    expect(await connection.hlen(`${k.config.redis.prefix}:pending:hook`)).toBe(0);
+    expect(await connection.hlen(k.app.keys.deliveryPending('hook'))).toBe(0);
   });
 
   it('retries the failed part of a batch on its own and delivers it once', async () => {

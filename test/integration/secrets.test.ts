@@ -86,7 +86,7 @@ describe('secrets never leave Klaxon', () => {
     captured.push(await denied.text());
     await k.push('/v1/alerts', { source: 'bot', name: 'leak_probe', severity: 'critical', title: 'probe' });
     const redis = new Redis(REDIS_URL);
-    const deadKey = `${k.config.redis.prefix}:dead-letters`;
+    const deadKey = k.app.keys.deadLetters();
     try {
       await waitFor(
         async () => (await redis.llen(deadKey)) >= 5,
