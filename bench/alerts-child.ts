@@ -19,7 +19,7 @@ import { App } from '../src/app.js';
 import { validateConfig } from '../src/config/load.js';
 import { createLogger, silentLogger } from '../src/ops/logger.js';
 import { KlaxonMetrics } from '../src/ops/metrics.js';
-import { Bot, METRICS_PER_SNAPSHOT } from './throughput-load.js';
+import { Bot, METRICS_PER_SNAPSHOT, postMetrics } from './throughput-load.js';
 
 export interface BotsOptions {
   /** `http://127.0.0.1:PORT` of the Klaxon serve process. */
@@ -118,30 +118,8 @@ async function runBots(o: BotsOptions): Promise<BotsResult> {
         if (status === '202') accepted++;
         resolve();
       };
-      const req = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: '/v1/metrics',
-          method: 'POST',
-          agent,
-          timeout: 30_000,
-          headers: {
-            authorization: `Bearer ${o.token}`,
-            'content-type': 'application/json',
-            'content-length': body.length,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => done(String(res.statusCode ?? 0)));
-          res.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
+      void postMetrics(target, agent, o.token, body).then(done);
       requests++;
-      req.end(body);
     });
 
   // Requests start on a fixed schedule (open loop), each with `batch` snapshots of the next bot.

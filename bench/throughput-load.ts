@@ -173,31 +173,9 @@ async function run(opts: LoadOptions): Promise<LoadResult> {
         if (status === '202') accepted++;
         resolve();
       };
-      const req = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: '/v1/metrics',
-          method: 'POST',
-          agent,
-          timeout: 30_000,
-          headers: {
-            authorization: `Bearer ${opts.token}`,
-            'content-type': 'application/json',
-            'content-length': body.length,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => done(String(res.statusCode ?? 0)));
-          res.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
+      void postMetrics(target, agent, opts.token, body).then(done);
       requests++;
       bodyBytes += body.length;
-      req.end(body);
     });
 
   const nextBody = (): Buffer => {
@@ -284,4 +262,36 @@ if (isMain()) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * POSTs one body of snapshots to `/v1/metrics`; resolves with the status (`202`) or
+ * `error:<code>` (never rejects), 30 s at most.
+ */
+export function postMetrics(target: URL, agent: http.Agent, token: string, body: Buffer): Promise<string> {
+  return new Promise((done) => {
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: '/v1/metrics',
+        method: 'POST',
+        agent,
+        timeout: 30_000,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': body.length,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(String(res.statusCode ?? 0)));
+        res.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => done(`error:${err.code ?? err.message}`));
+    req.end(body);
+  });
 }

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KlaxonConfig } from '../../src/config/schema.js';
 import type { Notification } from '../../src/model/notification.js';
 import { Keys, queueNames } from '../../src/state/keys.js';
-import { connectRedis } from '../../src/state/redis-connect.js';
-import { AM_TOKEN, REDIS_URL, TestKlaxon, TOKEN } from '../support/klaxon.js';
+import { AM_TOKEN, REDIS_URL, TestKlaxon, TOKEN, waitUntilIdle } from '../support/klaxon.js';
 import { waitFor } from '../support/recorder.js';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 
@@ -41,34 +38,6 @@ const sections = (redis: Record<string, unknown>) => ({
   rules: [{ name: 'disk', kind: 'threshold', metric: 'disk_percent', bands: { warning: 90 } }],
 });
 
-/** Waits until every ingest lane and delivery queue is empty, on a Redis or a cluster. */
-async function idle(config: KlaxonConfig, ms = 15_000): Promise<void> {
-  const redis = connectRedis(config.redis, { maxRetriesPerRequest: null });
-  redis.on('error', () => undefined);
-  const queues = [
-    ...Array.from({ length: config.queue.shards }, (_, i) => queueNames.ingest(i)),
-    ...Object.keys(config.receivers).map(queueNames.deliver),
-  ].map((name) => new Queue(name, { connection: redis, prefix: config.redis.prefix }));
-  try {
-    let quietSince = 0;
-    await waitFor(
-      async () => {
-        const counts = await Promise.all(
-          queues.map((q) => q.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children')),
-        );
-        if (counts.some((c) => Object.values(c).some((n) => n > 0))) quietSince = 0;
-        else quietSince ||= Date.now();
-        return quietSince > 0 && Date.now() - quietSince > 150;
-      },
-      ms,
-      'queues to drain',
-    );
-  } finally {
-    await Promise.all(queues.map((q) => q.close()));
-    redis.disconnect();
-  }
-}
-
 const line = (n: Notification) => `${n.alerts[0]?.labels.source}:${n.alerts[0]?.name}:${n.kind}`;
 
 /**
@@ -90,18 +59,18 @@ async function mainScenarios(k: TestKlaxon): Promise<string[]> {
     title: 'stop loss hit',
   });
   await k.push('/v1/alertmanager', fixture('resolve-1-firing.json'), AM_TOKEN);
-  await idle(k.config);
+  await waitUntilIdle(k.config, 15_000);
   await k.push('/v1/alertmanager', fixture('resolve-2-resolved.json'), AM_TOKEN);
   const fp = k.recorder.received.find((n) => line(n) === `${SOURCES[0]}:disk:firing`)?.alerts[0]?.fingerprint;
   expect(fp).toBeDefined();
   const ack = await k.post(`/v1/alerts/${fp}/ack`, { by: 'alice', comment: 'on it' });
   expect(ack.status).toBe(202);
-  await idle(k.config);
+  await waitUntilIdle(k.config, 15_000);
   await k.push(
     '/v1/metrics',
     SOURCES.map((source) => ({ source, ts: ts + 1000, metrics: { disk_percent: 50 } })),
   );
-  await idle(k.config);
+  await waitUntilIdle(k.config, 15_000);
   // Each alert's notifications arrive in the order they were decided.
   const byAlert = new Map<string, string[]>();
   for (const n of k.recorder.received) {
@@ -230,7 +199,7 @@ describe('Klaxon on a Redis Cluster', () => {
     stop = true;
     await sender;
     await waitFor(() => k.recorder.received.length >= accepted.length, 20_000, 'every alert notified');
-    await idle(k.config);
+    await waitUntilIdle(k.config, 15_000);
     const told = k.recorder.received.map((n) => n.alerts[0]?.name as string);
     expect([...told].sort()).toEqual([...accepted].sort());
     expect(new Set(k.recorder.received.map((n) => n.id)).size).toBe(k.recorder.received.length);

@@ -5,6 +5,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { KlaxonConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { queueNames } from '../../src/state/keys.js';
+import { connectRedis } from '../../src/state/redis-connect.js';
 import { Recorder, waitFor } from './recorder.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -109,8 +110,10 @@ export class TestKlaxon {
   }
 }
 
+/** Waits until every ingest lane and delivery queue is empty, on one Redis or a cluster. */
 export async function waitUntilIdle(config: KlaxonConfig, ms = 10_000): Promise<void> {
-  const redis = new Redis(config.redis.url);
+  const redis = connectRedis(config.redis, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
   const queues = [
     ...Array.from({ length: config.queue.shards }, (_, i) => queueNames.ingest(i)),
     ...Object.keys(config.receivers).map(queueNames.deliver),
@@ -120,12 +123,12 @@ export async function waitUntilIdle(config: KlaxonConfig, ms = 10_000): Promise<
     await waitFor(
       async () => {
         const counts = await Promise.all(
-          queues.map((q) => q.getJobCounts('wait', 'active', 'delayed', 'prioritized')),
+          queues.map((q) => q.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children')),
         );
         const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
         if (busy) quietSince = 0;
         else quietSince ||= Date.now();
-        return quietSince > 0 && Date.now() - quietSince > 100;
+        return quietSince > 0 && Date.now() - quietSince > 150;
       },
       ms,
       'queues to drain',
