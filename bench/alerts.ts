@@ -28,7 +28,8 @@
  * Figures, per run: seconds from the first request until all alerts were accepted (202), and until
  * the sink had every one; peak RSS (VmHWM, /proc) of Klaxon's node process(es) and of its
  * redis-server, summed; their CPU seconds (/proc) over the same window as the second time; Redis
- * commands per alert and the top 8 commands by calls with their mean time (INFO commandstats after
+ * commands and bytes per alert (to Redis and back, INFO stats) and the top 8 commands by calls with
+ * their mean time (INFO commandstats after
  * CONFIG RESETSTAT just before the first request, read 2 s after the sink had all, so that the
  * last jobs' completion counts too; the benchmark's own INFO calls are among them).
  *
@@ -61,16 +62,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, redisAnswers } from '../test/support/redis-server.js';
 import { waitFor } from '../test/support/recorder.js';
 import type { BotsResult, FromAlertsChild, ToAlertsChild } from './alerts-child.js';
 import type { FromChild, ToChild } from './delivery-child.js';
-import { int, machineLine, num, sleep } from './common.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { compiledChild, repoRoot, int, machineLine, num, sleep } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -291,6 +289,9 @@ function batches<T>(xs: T[], size: number): T[][] {
 // ---------------------------------------------------------------------------------------------
 // The sink: answers 200 at once, counts the alerts in every body (Klaxon's or Alertmanager's)
 
+/** The shares of the alerts at which the sink notes the time: how delivery went over the run. */
+const SHARES = [0.1, 0.5, 0.9];
+
 class Sink {
   private readonly server = http.createServer((req, res) => this.onRequest(req, res));
   url = '';
@@ -305,6 +306,8 @@ class Sink {
   unreadable = 0;
   /** performance.now() when the last missing alert arrived. */
   allAt: number | undefined;
+  /** performance.now() when the sink first had each share of the alerts in SHARES. */
+  readonly sharesAt: (number | undefined)[] = SHARES.map(() => undefined);
 
   constructor(private readonly expected: number) {
     this.seen = new Uint16Array(expected);
@@ -349,6 +352,10 @@ class Sink {
       }
       if (this.seen[i] === 0) {
         this.distinct++;
+        SHARES.forEach((share, k) => {
+          if (this.sharesAt[k] === undefined && this.distinct >= share * this.expected)
+            this.sharesAt[k] = performance.now();
+        });
         if (this.distinct === this.expected) this.allAt = performance.now();
       } else this.duplicates++;
       this.seen[i] = Math.min(65535, (this.seen[i] ?? 0) + 1);
@@ -479,13 +486,9 @@ class IpcChild<To extends Message, From extends Message> {
     script: string,
   ) {
     this.proc = tracked(
-      fork(path.join(repoRoot, 'bench', script), [], {
+      fork(compiledChild(script), [], {
         cwd: repoRoot,
-        execArgv: [
-          '--import',
-          'tsx',
-          ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-        ],
+        execArgv: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
@@ -598,6 +601,8 @@ interface KlaxonRun {
   acceptedS: number;
   /** From the first request until the sink had every alert, s (NaN: it never did). */
   deliveredS: number;
+  /** From the first request until the sink had each share of SHARES, s. */
+  sharesS: number[];
   delivered: number;
   duplicates: number;
   others: number;
@@ -609,6 +614,8 @@ interface KlaxonRun {
   cpu: { serve: number; workers: number[]; redis: number; bench: number };
   redisPeakMemory: number;
   redisCommands: number;
+  /** Bytes Klaxon sent to Redis and read back (INFO stats total_net_input/output_bytes). */
+  redisBytes: { in: number; out: number };
   top: RedisCommand[];
   /** Notifications `sent` per process (serve first), and other delivery results. */
   sent: number[];
@@ -618,7 +625,9 @@ interface KlaxonRun {
 
 const warningsShown = new Set<string>();
 
-async function redisFigures(client: Redis): Promise<{ total: number; top: RedisCommand[]; peak: number }> {
+async function redisFigures(
+  client: Redis,
+): Promise<{ total: number; bytes: { in: number; out: number }; top: RedisCommand[]; peak: number }> {
   const stats = await client.info('stats');
   const memory = await client.info('memory');
   const commands: RedisCommand[] = [];
@@ -629,6 +638,10 @@ async function redisFigures(client: Redis): Promise<{ total: number; top: RedisC
   commands.sort((a, b) => b.calls - a.calls);
   return {
     total: Number(/^total_commands_processed:(\d+)/m.exec(stats)?.[1] ?? NaN),
+    bytes: {
+      in: Number(/^total_net_input_bytes:(\d+)/m.exec(stats)?.[1] ?? NaN),
+      out: Number(/^total_net_output_bytes:(\d+)/m.exec(stats)?.[1] ?? NaN),
+    },
     top: commands.slice(0, TOP),
     peak: Number(/^used_memory_peak:(\d+)/m.exec(memory)?.[1] ?? NaN),
   };
@@ -642,6 +655,7 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
     problems: [],
     acceptedS: NaN,
     deliveredS: NaN,
+    sharesS: [],
     delivered: 0,
     duplicates: 0,
     others: 0,
@@ -650,6 +664,7 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
     cpu: { serve: NaN, workers: [], redis: NaN, bench: NaN },
     redisPeakMemory: NaN,
     redisCommands: NaN,
+    redisBytes: { in: NaN, out: NaN },
     top: [],
     sent: [],
     otherResults: {},
@@ -742,9 +757,11 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
     };
     const figures = await redisFigures(redis.client);
     run.redisCommands = figures.total;
+    run.redisBytes = figures.bytes;
     run.top = figures.top;
     run.redisPeakMemory = figures.peak;
     run.delivered = sink.distinct;
+    run.sharesS = sink.sharesAt.map((at) => (at === undefined ? NaN : (at - t0) / 1000));
     run.duplicates = sink.duplicates;
     run.others = sink.others;
     run.bodies = sink.bodies;
@@ -964,6 +981,9 @@ function printKlaxon(r: KlaxonRun): void {
       `, in ${int(r.bodies)} webhook bodies`,
   );
   console.log(
+    `${pad('sink had')}${SHARES.map((share, k) => `${share * 100} % after ${secs(r.sharesS[k] ?? NaN)}`).join(', ')}`,
+  );
+  console.log(
     `${pad('peak RSS')}${mib(totalRss(r))} = node ${mib(r.rss.serve)}${workers(r.rss.workers, mib)} + Redis ${mib(r.rss.redis)}` +
       `  (Redis used_memory_peak ${mib(r.redisPeakMemory)})`,
   );
@@ -972,6 +992,9 @@ function printKlaxon(r: KlaxonRun): void {
       `  (this process, load + sink: ${cpuS(r.cpu.bench)})`,
   );
   console.log(`${pad('Redis commands per alert')}${perAlert(r)}  (${int(r.redisCommands)} in all)`);
+  console.log(
+    `${pad('Redis bytes per alert')}${int(r.redisBytes.in / COUNT)} in, ${int(r.redisBytes.out / COUNT)} out`,
+  );
   console.log(`${pad(`top ${TOP} Redis commands by calls`)}`);
   for (const c of r.top)
     console.log(

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 /** What the benchmarks share: option parsing, number formats, the machine line, Redis clean-up. */
@@ -66,4 +69,20 @@ async function scanKeys(
     if (keys.length > 0) await each(keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** The repository's root, whether this file runs as TypeScript (bench/) or compiled (dist/bench/). */
+export const repoRoot = ((): string => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
+
+/**
+ * The script a benchmark forks to run Klaxon or its load: the compiled JavaScript under `dist/`,
+ * as `npm start` runs Klaxon (the bench scripts build it first with tsconfig.bench.json), not the
+ * TypeScript through tsx, whose compiler would add its own memory and start-up to the figures.
+ */
+export function compiledChild(script: string): string {
+  return path.join(repoRoot, 'dist', 'bench', script.replace(/\.ts$/, '.js'));
 }

@@ -34,7 +34,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { writeLocalhostCert } from '../test/support/tls.js';
@@ -44,9 +43,19 @@ import { FakeSmtp } from '../test/support/fakes/smtp.js';
 import { FakeTelegram } from '../test/support/fakes/telegram.js';
 import { Recorder } from '../test/support/recorder.js';
 import type { ChildStats, FromChild, ToChild } from './delivery-child.js';
-import { countKeys, deleteKeys, int, machineLine, mb, num, pct, redisUsage, sleep } from './common.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import {
+  compiledChild,
+  repoRoot,
+  countKeys,
+  deleteKeys,
+  int,
+  machineLine,
+  mb,
+  num,
+  pct,
+  redisUsage,
+  sleep,
+} from './common.js';
 
 const CHANNELS = ['webhook', 'telegram', 'discord', 'pagerduty', 'email'] as const;
 type ChannelName = (typeof CHANNELS)[number];
@@ -227,9 +236,9 @@ class KlaxonChild {
   private readonly exitWaiters = new Set<() => void>();
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.proc = fork(path.join(repoRoot, 'bench', 'delivery-child.ts'), [], {
+    this.proc = fork(compiledChild('delivery-child.ts'), [], {
       cwd: repoRoot,
-      execArgv: ['--import', 'tsx', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
+      execArgv: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

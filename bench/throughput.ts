@@ -19,7 +19,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { App } from '../src/app.js';
@@ -27,9 +26,7 @@ import { validateConfig } from '../src/config/load.js';
 import { KlaxonMetrics } from '../src/ops/metrics.js';
 import { silentLogger } from '../src/ops/logger.js';
 import { METRICS_PER_SNAPSHOT, type LoadOptions, type LoadResult } from './throughput-load.js';
-import { deleteKeys, int, machineLine, mb, num, pct, sleep } from './common.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { compiledChild, repoRoot, deleteKeys, int, machineLine, mb, num, pct, sleep } from './common.js';
 
 const TARGET_SAMPLES_PER_S = 50_000;
 const TARGET_P99_MS = 100;
@@ -177,9 +174,9 @@ let aborted = false;
 
 function runLoad(opts: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const c = fork(path.join(repoRoot, 'bench', 'throughput-load.ts'), [JSON.stringify(opts)], {
+    const c = fork(compiledChild('throughput-load.ts'), [JSON.stringify(opts)], {
       cwd: repoRoot,
-      execArgv: ['--import', 'tsx'],
+      execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = c;

@@ -128,7 +128,7 @@ export class App {
     );
     const fromConfig = configSilences(config.silences);
     for (const [name, rc] of Object.entries(config.receivers)) {
-      this.channels.set(name, createChannel(name, rc, this.opts.channelDeps));
+      this.channels.set(name, await createChannel(name, rc, this.opts.channelDeps));
     }
     const pipeline = new Pipeline({
       config,

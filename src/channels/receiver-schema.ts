@@ -6,10 +6,15 @@ import type { Channel } from './channel.js';
  * What every channel type declares, in its own folder's `index.ts`: the schema of its receivers
  * in the config, how to build one, and what the delivery layer must know about its service.
  * Adding a channel type is a folder of its own plus one line in `registry.ts`.
+ *
+ * `index.ts` is loaded with every config (the registry needs each schema), so it imports no
+ * service library: a channel whose library is heavy (discord.js, telegraf, nodemailer, the
+ * PagerDuty client) keeps its sending code in a module of its own that `create` loads with
+ * `await import()`. A service pays for a library only when it has a receiver of that type.
  */
 export interface ChannelDefinition<S extends z.ZodType = z.ZodType> {
   schema: S;
-  create(name: string, cfg: z.output<S>, deps: ChannelDeps): Channel;
+  create(name: string, cfg: z.output<S>, deps: ChannelDeps): Channel | Promise<Channel>;
   /**
    * Places the receiver sends to one by one (Telegram chat ids): each gets a delivery of its own,
    * retried, rate limited and threaded on its own. Omitted: one delivery per notification.

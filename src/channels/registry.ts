@@ -60,8 +60,15 @@ function definitionOf(cfg: ReceiverConfig): ChannelDefinition {
   return DEFINITIONS[cfg.type] as unknown as ChannelDefinition;
 }
 
-/** Builds the channel of one receiver. Errors name the receiver, never its secrets. */
-export function createChannel(name: string, cfg: ReceiverConfig, deps: ChannelDeps = {}): Channel {
+/**
+ * Builds the channel of one receiver, loading its service's library on the first receiver of
+ * that type. Errors (rejections) name the receiver, never its secrets.
+ */
+export async function createChannel(
+  name: string,
+  cfg: ReceiverConfig,
+  deps: ChannelDeps = {},
+): Promise<Channel> {
   return definitionOf(cfg).create(name, cfg, deps);
 }
 

@@ -138,7 +138,7 @@ async function sendNow(config: KlaxonConfig, notifications: Notification[]): Pro
   for (const n of notifications) {
     const rc = config.receivers[n.receiver];
     if (!rc) continue;
-    const channel = createChannel(n.receiver, rc);
+    const channel = await createChannel(n.receiver, rc);
     try {
       for (const t of targetsOf(rc).map((target) => forTarget(n, target))) {
         const where = t.target === undefined ? t.receiver : `${t.receiver} (${t.target})`;

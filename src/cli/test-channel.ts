@@ -33,7 +33,7 @@ ${CONFIG_OPTION}
       import('../channels/registry.js'),
       import('../worker/queues.js'),
     ]);
-    const channel = createChannel(name, rc);
+    const channel = await createChannel(name, rc);
     try {
       const verified = await channel.verify?.(AbortSignal.timeout(15_000));
       if (verified) process.stdout.write(`${name}: ${verified}\n`);

@@ -7,7 +7,7 @@ import type { KlaxonConfig } from '../config/schema.js';
 import type { GroupRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
 import type { PendingFlush } from './group-state.js';
-import { groupHash, groupStoreFor } from './group-store.js';
+import { groupHash, groupStoreFor, type JoinRequest } from './group-store.js';
 
 /**
  * Where grouping meets the queues: notifications of a grouping route join their group instead of
@@ -81,33 +81,46 @@ export interface JoinContext {
 }
 
 /**
- * Adds grouped notifications to their groups (one transition per group) and schedules each
- * group's pending flush. Idempotent: notifications added again change nothing, and the flush is
- * scheduled again under the same job id (a no-op when the job exists).
+ * Adds grouped notifications to their groups (one transition per group, the groups of a receiver
+ * in one script call) and schedules each group's pending flush. Returns the messages of the
+ * groups whose flush was due at once and ran in the same transition (a new group with
+ * group_wait 0): the caller delivers them with its other notifications. Idempotent:
+ * notifications added again change nothing, give back the same messages, and the flushes are
+ * scheduled again under the same job ids (a no-op when the job exists).
  */
 export async function joinGroups(
   ns: readonly (Notification & { group: GroupRef })[],
   ctx: JoinContext,
-): Promise<void> {
+): Promise<Notification[]> {
   const due = new Flushes();
-  const byGroup = new Map<string, { receiver: string; ref: GroupRef; ns: Notification[] }>();
+  const byReceiver = new Map<string, Map<string, JoinRequest & { ns: Notification[] }>>();
   for (const n of ns) {
-    const id = `${n.receiver}\u0000${n.group.key}`;
-    const g = byGroup.get(id) ?? { receiver: n.receiver, ref: n.group, ns: [] };
+    const groups = byReceiver.get(n.receiver) ?? new Map<string, JoinRequest & { ns: Notification[] }>();
+    const g = groups.get(n.group.key) ?? { ref: n.group, ns: [] };
     g.ref = n.group; // the latest settings of the route
     g.ns.push(n);
-    byGroup.set(id, g);
+    groups.set(n.group.key, g);
+    byReceiver.set(n.receiver, groups);
   }
-  await Promise.all(
-    [...byGroup.values()].map(async ({ receiver, ref, ns: members }) => {
+  const told = await Promise.all(
+    [...byReceiver].map(async ([receiver, groups]) => {
       const queue = ctx.queues.get(receiver);
       if (!queue) throw new Error(`no delivery queue for receiver ${receiver}`);
-      const store = groupStoreFor(connectionOf(queue), ctx.keys);
-      const next = await store.add(receiver, ref, members, ctx.now);
-      if (next) due.add(queue, { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key }, next);
+      const requests = [...groups.values()];
+      const outcomes = await groupStoreFor(connectionOf(queue), ctx.keys).join(receiver, requests, ctx.now, {
+        sendResolved: ctx.config.receivers[receiver]?.send_resolved ?? true,
+      });
+      const messages: Notification[] = [];
+      outcomes.forEach(({ message, next }, i) => {
+        const ref = (requests[i] as JoinRequest).ref;
+        if (message) messages.push(message);
+        if (next) due.add(queue, { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key }, next);
+      });
+      return messages;
     }),
   );
   await due.schedule(ctx.config, ctx.now);
+  return told.flat();
 }
 
 /** Flushes to schedule, gathered by receiver (queue) and due time: one job each. */

@@ -29,24 +29,6 @@ end
 `;
 
 /**
- * Notifications join the group.
- * KEYS: group hash
- * ARGV: version read, TTL (s; 0: none, the group holds alerts), meta JSON,
- *       count of fields to set, then (field, value) pairs, count of fields to delete, then fields
- * Returns the new version, or -1 when the group changed since it was read. Idempotent on the
- * notification ids: whether each was applied already was decided on the version this checks
- * (a member keeps its latest ids), so the same notifications added again write nothing new.
- */
-export const GROUP_ADD_LUA = `${APPLY}
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if v ~= tonumber(ARGV[1]) then return -1 end
-redis.call('HSET', KEYS[1], 'v', v + 1, 'meta', ARGV[3])
-apply(KEYS[1], 4)
-keep(KEYS[1], ARGV[2])
-return v + 1
-`;
-
-/**
  * Flush `seq` of the group: the message it tells and the members it lets go.
  * KEYS: group hash, flush result (Keys.groupFlush)
  * ARGV: version read, TTL of the group (s; 0: none), TTL of the result (s), result JSON,
@@ -67,4 +49,47 @@ if ARGV[5] ~= '' then
 end
 redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])
 return {1, ARGV[4]}
+`;
+
+/**
+ * Notifications join their groups, several groups of one receiver in one call; for a group whose
+ * flush ran in the same transition (GroupStore.join) the outcome is stored, so that a rerun of the
+ * job that joined them gets the same message back.
+ * KEYS: per group: group hash, join result (Keys.groupJoin)
+ * ARGV: TTL of a join result (s), then per group: mode ('w' write, 'r' only read a stored result),
+ *       version read, TTL of the group (s; 0: none), result JSON ('' : do not store), meta JSON,
+ *       count of fields to set, then (field, value) pairs, count of fields to delete, then fields
+ * Returns per group {1, result} once applied, {0, result} when the same join was applied before
+ * with a result stored, {-1} when the group changed since it was read, {2} when there is nothing
+ * to write and no result stored.
+ */
+export const GROUP_JOIN_LUA = `
+local out = {}
+local i = 2
+for g = 1, #KEYS / 2 do
+  local key, jkey = KEYS[2 * g - 1], KEYS[2 * g]
+  local mode, version, ttl, result, meta = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local sets_at = i + 5
+  local dels_at = sets_at + 1 + 2 * tonumber(ARGV[sets_at])
+  i = dels_at + 1 + tonumber(ARGV[dels_at])
+  local done = redis.call('GET', jkey)
+  if done then
+    out[g] = {0, done}
+  elseif mode == 'r' then
+    out[g] = {2}
+  else
+    local v = tonumber(redis.call('HGET', key, 'v') or '0')
+    if v ~= tonumber(version) then
+      out[g] = {-1}
+    else
+      redis.call('HSET', key, 'v', v + 1, 'meta', meta)
+      for j = sets_at + 1, dels_at - 1, 2 do redis.call('HSET', key, ARGV[j], ARGV[j + 1]) end
+      for j = dels_at + 1, i - 1 do redis.call('HDEL', key, ARGV[j]) end
+      if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+      if result ~= '' then redis.call('SET', jkey, result, 'EX', ARGV[1]) end
+      out[g] = {1, result}
+    end
+  end
+end
+return out
 `;

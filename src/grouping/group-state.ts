@@ -268,6 +268,63 @@ export function flushGroup(state: GroupState, seq: number, now: number, opts: Fl
   return result;
 }
 
+/** What notifications joining a group did: the change to write, and the message of a flush due at once. */
+export interface JoinResult {
+  change: GroupChange;
+  /** The message of the flush that ran in the same transition (a new group with group_wait 0, say). */
+  message?: GroupMessage;
+  /** The flush to schedule: the one the join asks for, or the reminder after the flush that ran. */
+  next?: PendingFlush;
+}
+
+/**
+ * Notifications join their group (addToGroup), and when the flush that asks for is due already
+ * and `state` holds the whole group (a new group, or one whose members were all read), that flush
+ * runs in the same transition: a storm of new groups with group_wait 0 is told without a flush
+ * job per group. Undefined when every notification was applied before.
+ */
+export function joinGroup(
+  state: GroupState,
+  ref: GroupRef,
+  ns: readonly Notification[],
+  now: number,
+  opts: { messageIdOf: (seq: number) => string; sendResolved: boolean },
+): JoinResult | undefined {
+  const added = addToGroup(state, ref, ns, now);
+  if (!added) return undefined;
+  const next = added.meta.next;
+  if (!next || next.due > now) return next ? { change: added, next } : { change: added };
+  const after = applyChange(state, added);
+  if (after.members.size !== added.meta.size) return { change: added, next };
+  const flushed = flushGroup(after, next.seq, now, {
+    messageId: opts.messageIdOf(next.seq),
+    sendResolved: opts.sendResolved,
+  });
+  const result: JoinResult = { change: flushed.change ? mergeChanges(added, flushed.change) : added };
+  if (flushed.message) result.message = flushed.message;
+  if (flushed.next) result.next = flushed.next;
+  return result;
+}
+
+/** One change that writes what `a` and then `b` write (sets first, then deletes, as the scripts do). */
+export function mergeChanges(a: GroupChange, b: GroupChange): GroupChange {
+  const setMembers = new Map(a.setMembers);
+  for (const fp of b.delMembers) setMembers.delete(fp);
+  for (const [fp, m] of b.setMembers) setMembers.set(fp, m);
+  const setGone = new Map(a.setGone);
+  for (const fp of b.delGone) setGone.delete(fp);
+  for (const [fp, g] of b.setGone) setGone.set(fp, g);
+  const dels = (x: string[], y: string[], kept: Map<string, unknown>) =>
+    [...new Set([...x, ...y])].filter((fp) => !kept.has(fp));
+  return {
+    meta: b.meta,
+    setMembers,
+    delMembers: dels(a.delMembers, b.delMembers, setMembers),
+    setGone,
+    delGone: dels(a.delGone, b.delGone, setGone),
+  };
+}
+
 /** A change that writes `meta` and nothing else yet. */
 function noChange(meta: GroupMeta): GroupChange {
   return { meta, setMembers: new Map(), delMembers: [], setGone: new Map(), delGone: [] };

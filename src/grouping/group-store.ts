@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import type { GroupRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
 import { SENT_TTL_SEC } from '../worker/delivery-store.js';
-import { GROUP_ADD_LUA, GROUP_FLUSH_LUA } from './group-lua.js';
+import { GROUP_FLUSH_LUA, GROUP_JOIN_LUA } from './group-lua.js';
 import {
-  addToGroup,
   flushGroup,
+  joinGroup,
   type GroupChange,
+  type GroupMessage,
   type GroupMeta,
   type GroupState,
   type Gone,
@@ -47,8 +48,14 @@ export function groupThread(hash: string): string {
   return `group:${hash}`;
 }
 
+/** Notifications of one group joining it (GroupStore.join). */
+export interface JoinRequest {
+  ref: GroupRef;
+  ns: readonly Notification[];
+}
+
 interface GroupCommands {
-  klaxonGroupAdd(...args: (string | number)[]): Promise<number>;
+  klaxonGroupJoin(...args: (string | number)[]): Promise<[number, string?][]>;
   klaxonGroupFlush(...args: (string | number)[]): Promise<[number, string?]>;
 }
 
@@ -58,7 +65,7 @@ export class GroupStore {
     private readonly redis: Redis,
     readonly keys: Keys,
   ) {
-    redis.defineCommand('klaxonGroupAdd', { lua: GROUP_ADD_LUA });
+    redis.defineCommand('klaxonGroupJoin', { lua: GROUP_JOIN_LUA });
     redis.defineCommand('klaxonGroupFlush', { lua: GROUP_FLUSH_LUA });
   }
 
@@ -67,34 +74,78 @@ export class GroupStore {
   }
 
   /**
-   * Adds notifications of one group (`ref`) at one receiver. Returns the flush pending for the
-   * group, if any: the caller (re)schedules it, idempotently by its sequence number. A repeat of
-   * notifications already added changes nothing and returns the pending flush again, so a job
-   * that runs again after a crash schedules what the crash may have lost.
+   * Notifications join their groups at one receiver (one request per group), each group's
+   * transition decided on what was read and all written by one script call; a group the script
+   * finds changed is read and decided again. Where a group's flush is due at once and the whole
+   * group was read (GroupStore reads only the members of the notifications joining), the flush
+   * runs in the same transition and its message comes back here, to be delivered by the caller.
+   *
+   * Returns per request the message to deliver (if any) and the flush to schedule (if any): the
+   * caller (re)schedules it, idempotently by its sequence number. Notifications joined before
+   * change nothing and give back what their join gave (the message stored with it), so a job that
+   * runs again after a crash delivers and schedules what the crash may have lost.
    */
-  async add(
+  async join(
     receiver: string,
-    ref: GroupRef,
-    ns: readonly Notification[],
+    requests: readonly JoinRequest[],
     now: number,
-  ): Promise<PendingFlush | undefined> {
-    const key = this.keys.group(receiver, groupHash(ref.key));
-    const fps = [...new Set(ns.flatMap((n) => n.alerts.map((a) => a.fingerprint)))];
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const { version, state } = await this.load(key, fps);
-      const change = addToGroup(state, ref, ns, now);
-      if (!change) return state.meta?.next;
-      const res = await this.commands.klaxonGroupAdd(
-        1,
-        key,
-        version,
-        ttlOf(change.meta),
-        ...changeArgs(change),
-      );
-      if (res !== -1) return change.meta.next;
-      await pause(attempt);
+    opts: { sendResolved: boolean },
+  ): Promise<FlushOutcome[]> {
+    const outcomes: FlushOutcome[] = new Array<FlushOutcome>(requests.length);
+    let todo = requests.map((r, i) => {
+      const hash = groupHash(r.ref.key);
+      const ids = createHash('sha256');
+      for (const n of r.ns) ids.update(n.id).update('\n');
+      return {
+        i,
+        r,
+        hash,
+        key: this.keys.group(receiver, hash),
+        joinKey: this.keys.groupJoin(receiver, hash, ids.digest('hex').slice(0, 24)),
+        fps: [...new Set(r.ns.flatMap((n) => n.alerts.map((a) => a.fingerprint)))],
+      };
+    });
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && todo.length > 0; attempt++) {
+      if (attempt > 0) await pause(attempt);
+      const loaded = await Promise.all(todo.map((t) => this.load(t.key, t.fps)));
+      const keys: string[] = [];
+      const args: (string | number)[] = [FLUSH_RESULT_TTL_SEC];
+      const local: FlushOutcome[] = [];
+      todo.forEach((t, j) => {
+        const { version, state } = loaded[j] as { version: number; state: GroupState };
+        const joined = joinGroup(state, t.r.ref, t.r.ns, now, {
+          messageIdOf: (seq) => groupMessageId(receiver, t.hash, seq),
+          sendResolved: opts.sendResolved,
+        });
+        keys.push(t.key, t.joinKey);
+        if (!joined) {
+          local.push(state.meta?.next ? { next: state.meta.next } : {});
+          args.push('r', 0, 0, '', '', 0, 0);
+          return;
+        }
+        const outcome: FlushOutcome = {};
+        if (joined.message)
+          outcome.message = groupNotification(receiver, t.hash, joined.message, joined.change.meta, now);
+        if (joined.next) outcome.next = joined.next;
+        local.push(outcome);
+        const c = joined.change;
+        args.push('w', version, ttlOf(c.meta), outcome.message ? JSON.stringify(outcome) : '');
+        args.push(...changeArgs(c));
+      });
+      const results = await this.commands.klaxonGroupJoin(keys.length, ...keys, ...args);
+      const again: typeof todo = [];
+      todo.forEach((t, j) => {
+        const [status, stored] = results[j] ?? [-1];
+        if (status === -1) again.push(t);
+        else outcomes[t.i] = status === 0 && stored ? (JSON.parse(stored) as FlushOutcome) : (local[j] ?? {});
+      });
+      todo = again;
     }
-    throw new Error(`group ${ref.key} at receiver ${receiver} kept changing: ${MAX_ATTEMPTS} attempts`);
+    if (todo.length > 0)
+      throw new Error(
+        `${todo.length} group(s) at receiver ${receiver} kept changing (${todo[0]?.r.ref.key} first): ${MAX_ATTEMPTS} attempts`,
+      );
+    return outcomes;
   }
 
   /**
@@ -117,22 +168,8 @@ export class GroupStore {
       const messageId = groupMessageId(receiver, hash, seq);
       const result = flushGroup(state, seq, now, { messageId, sendResolved: opts.sendResolved });
       const outcome: FlushOutcome = {};
-      if (result.message) {
-        const m = result.message;
-        const n: Notification = {
-          id: m.id,
-          receiver,
-          kind: m.kind,
-          alerts: m.alerts,
-          thread: groupThread(hash),
-          createdAt: now,
-        };
-        if (m.after !== undefined) n.after = m.after;
-        if (m.raisedFrom !== undefined) n.raisedFrom = m.raisedFrom;
-        const fallback = state.meta?.fallback;
-        if (fallback) n.fallback = fallback;
-        outcome.message = n;
-      }
+      if (result.message)
+        outcome.message = groupNotification(receiver, hash, result.message, state.meta, now);
       if (result.next) outcome.next = result.next;
       const change = result.change;
       const res = await this.commands.klaxonGroupFlush(
@@ -191,6 +228,28 @@ export function groupStoreFor(redis: Redis, keys: Keys): GroupStore {
     stores.set(redis, s);
   }
   return s;
+}
+
+/** A group's message as the notification delivered: its thread is the group, its fallback the group's. */
+function groupNotification(
+  receiver: string,
+  hash: string,
+  m: GroupMessage,
+  meta: GroupMeta | undefined,
+  now: number,
+): Notification {
+  const n: Notification = {
+    id: m.id,
+    receiver,
+    kind: m.kind,
+    alerts: m.alerts,
+    thread: groupThread(hash),
+    createdAt: now,
+  };
+  if (m.after !== undefined) n.after = m.after;
+  if (m.raisedFrom !== undefined) n.raisedFrom = m.raisedFrom;
+  if (meta?.fallback) n.fallback = meta.fallback;
+  return n;
 }
 
 /** A group that holds alerts stays; an empty one is forgotten after EMPTY_GROUP_TTL_SEC. */

@@ -152,6 +152,13 @@ export class Keys {
   group(receiver: string, hash: string): string {
     return `${this.global()}:group:${receiver}:${hash}`;
   }
+  /**
+   * What a join that flushed the group at once produced (`join` names the notifications that
+   * joined), so that the job that joined them, run again, delivers the same message.
+   */
+  groupJoin(receiver: string, hash: string, join: string): string {
+    return `${this.group(receiver, hash)}:join:${join}`;
+  }
   /** What flush `seq` of a group produced, so that a flush run again sends the same message. */
   groupFlush(receiver: string, hash: string, seq: number): string {
     return `${this.group(receiver, hash)}:flush:${seq}`;

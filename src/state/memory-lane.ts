@@ -117,6 +117,11 @@ export class MemoryLane implements LaneStore {
     return this.lane(shard).done.get(jobId);
   }
 
+  async handedOn(shard: number, jobId: string): Promise<void> {
+    const l = this.lane(shard);
+    if (l.done.has(jobId)) l.done.set(jobId, []);
+  }
+
   async commit(shard: number, version: number, c: ShardChanges): Promise<number> {
     const l = this.lane(shard);
     if (c.done) {

@@ -88,6 +88,11 @@ export interface LaneStore {
   inhibitors(): Promise<Map<string, Inhibitor>>;
   /** What an already applied job produced, or undefined when it was not applied. */
   done(shard: number, jobId: string): Promise<Notification[] | undefined>;
+  /**
+   * The job's notifications were all handed on (queued, or joined to their groups): its done
+   * marker keeps saying "applied" and forgets them, so a rerun hands on nothing again.
+   */
+  handedOn(shard: number, jobId: string): Promise<void>;
   /** Applies `changes` at once if the shard is still at `version` and the job was not applied. */
   commit(shard: number, version: number, changes: ShardChanges): Promise<number>;
   /** Series and sources idle past the query's cut-offs, with their states, at the shard's version. */
@@ -220,6 +225,10 @@ export class ShardStore implements LaneStore {
   async done(shard: number, jobId: string): Promise<Notification[] | undefined> {
     const v = await this.redis.get(this.keys.done(shard, jobId));
     return v == null ? undefined : (JSON.parse(v) as Notification[]);
+  }
+
+  async handedOn(shard: number, jobId: string): Promise<void> {
+    await this.redis.set(this.keys.done(shard, jobId), '[]', 'KEEPTTL', 'XX');
   }
 
   /**

@@ -107,9 +107,14 @@ export class DeliveryStore {
   }
 
   /** Records a send: finished marker, the thread's message, the receiver's last success. One round trip. */
-  async recordSent(n: Notification, ref: MessageRef | undefined, now: number): Promise<void> {
+  async recordSent(
+    n: Notification,
+    ref: MessageRef | undefined,
+    threadHadRef: boolean,
+    now: number,
+  ): Promise<void> {
     const m = this.redis.multi();
-    this.mark(m, n, ref);
+    this.mark(m, n, ref, threadHadRef);
     this.tally(m, n.receiver, 1, now);
     await m.exec();
   }
@@ -119,13 +124,12 @@ export class DeliveryStore {
    * Plain commands, so that on an auto-pipelining connection the marks of sends that end
    * together leave in one write.
    */
-  async markSent(n: Notification, ref: MessageRef | undefined): Promise<void> {
-    await Promise.all([
-      this.redis.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC),
-      ref
-        ? this.redis.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC)
-        : this.redis.expire(this.refKey(n), REF_TTL_SEC),
-    ]);
+  async markSent(n: Notification, ref: MessageRef | undefined, threadHadRef: boolean): Promise<void> {
+    const sent = this.redis.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
+    if (ref)
+      await Promise.all([sent, this.redis.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC)]);
+    else if (threadHadRef) await Promise.all([sent, this.redis.expire(this.refKey(n), REF_TTL_SEC)]);
+    else await sent;
   }
 
   /**
@@ -139,10 +143,19 @@ export class DeliveryStore {
     await m.exec();
   }
 
-  private mark(m: ChainableCommander, n: Notification, ref: MessageRef | undefined): void {
+  /**
+   * The finished marker, and the thread's message: stored when the send started the thread (or
+   * replaced it), kept alive when the thread has one, nothing when it has none (a webhook's).
+   */
+  private mark(
+    m: ChainableCommander,
+    n: Notification,
+    ref: MessageRef | undefined,
+    threadHadRef: boolean,
+  ): void {
     m.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
     if (ref) m.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC);
-    else m.expire(this.refKey(n), REF_TTL_SEC);
+    else if (threadHadRef) m.expire(this.refKey(n), REF_TTL_SEC);
   }
 
   private tally(m: ChainableCommander, receiver: string, count: number, now: number): void {

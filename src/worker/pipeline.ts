@@ -110,7 +110,7 @@ export class Pipeline {
     const already = await store.done(shard, jobId);
     if (already) {
       // Applied before a crash: make sure its deliveries were enqueued (ids make this idempotent).
-      await this.deps.deliver(already);
+      await this.handOn(shard, jobId, already);
       return already;
     }
     const now = batch.receivedAt;
@@ -142,7 +142,7 @@ export class Pipeline {
     );
     this.deps.metrics?.evaluated.inc({ kind: 'sample' }, countSamples(batch));
     this.deps.metrics?.evaluated.inc({ kind: 'event' }, batch.events.length);
-    await this.deps.deliver(notifications);
+    await this.handOn(shard, jobId, notifications);
     return notifications;
   }
 
@@ -202,7 +202,7 @@ export class Pipeline {
     const { engine } = this;
     const already = await store.done(shard, jobId);
     if (already) {
-      await this.deps.deliver(already);
+      await this.handOn(shard, jobId, already);
       return { notifications: already, full: true };
     }
     const expected = engine.expected().filter((e) => store.shardOf(e.source) === shard);
@@ -236,8 +236,18 @@ export class Pipeline {
       },
       dueRules,
     );
-    await this.deps.deliver(notifications);
+    await this.handOn(shard, jobId, notifications);
     return { notifications, full: dueRules.length >= TICK_BATCH || dueAlerts.length >= TICK_BATCH };
+  }
+
+  /**
+   * Hands a committed job's notifications on for delivery, then lets its done marker forget them
+   * (a rerun before that hands them on again: ids make it idempotent). A job that produced none
+   * has nothing to forget.
+   */
+  private async handOn(shard: number, jobId: string, notifications: Notification[]): Promise<void> {
+    await this.deps.deliver(notifications);
+    if (notifications.length > 0) await this.deps.store.handedOn(shard, jobId);
   }
 
   /** Loads, evaluates and commits, starting over when another writer committed in between. */

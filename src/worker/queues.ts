@@ -167,12 +167,14 @@ export class Queues {
   async deliverAll(notifications: readonly Notification[]): Promise<void> {
     const { alone, grouped } = partitionGrouped(notifications, this.config.receivers);
     if (grouped.length > 0)
-      await joinGroups(grouped, {
-        config: this.config,
-        keys: this.keys,
-        queues: this.deliver,
-        now: Date.now(),
-      });
+      alone.push(
+        ...(await joinGroups(grouped, {
+          config: this.config,
+          keys: this.keys,
+          queues: this.deliver,
+          now: Date.now(),
+        })),
+      );
     const byReceiver = new Map<string, Notification[]>();
     for (const n of alone) {
       const list = byReceiver.get(n.receiver) ?? [];

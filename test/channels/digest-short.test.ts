@@ -83,13 +83,13 @@ function telegram(): TelegramChannel {
   });
 }
 
-function discordCh(): Channel {
+async function discordCh(): Promise<Channel> {
   const cfg = discordReceiverSchema.parse({
     type: 'discord',
     webhook_url: discord.webhookUrl(),
     api_root: discord.apiRoot,
   });
-  const ch = discordChannel.create('ops', cfg, {});
+  const ch = await discordChannel.create('ops', cfg, {});
   open.push(ch);
   return ch;
 }
@@ -118,7 +118,7 @@ interface Embed {
 
 /** The one embed the Discord channel holds. */
 async function viaDiscord(n: Notification, opts: ContentOptions = {}): Promise<Embed> {
-  await discordCh().send(delivery(n, opts));
+  await (await discordCh()).send(delivery(n, opts));
   const msgs = [...discord.messages.values()];
   expect(msgs).toHaveLength(1);
   expect(msgs[0]!.embeds).toHaveLength(1);

@@ -27,14 +27,17 @@ afterEach(async () => {
 });
 
 /** A channel built the way Klaxon builds it: config through the schema, then the definition. */
-function channel(over: Record<string, unknown> = {}, hook: FakeWebhook = fake.webhook): Channel {
+async function channel(
+  over: Record<string, unknown> = {},
+  hook: FakeWebhook = fake.webhook,
+): Promise<Channel> {
   const cfg = discordReceiverSchema.parse({
     type: 'discord',
     webhook_url: fake.webhookUrl(hook),
     api_root: fake.apiRoot,
     ...over,
   });
-  const ch = discordChannel.create('ops', cfg, {});
+  const ch = await discordChannel.create('ops', cfg, {});
   open.push(ch);
   return ch;
 }
@@ -109,7 +112,7 @@ const RESOLVED_EMBED = {
 describe('DiscordChannel: sending (real discord.js against the fake)', () => {
   it('posts one embed with wait=true, no content, allowed_mentions empty, and returns the message as ref', async () => {
     const d = delivery(notification());
-    const out = await channel().send(d);
+    const out = await (await channel()).send(d);
 
     const req = fake.lastRequest();
     expect(req.method).toBe('POST');
@@ -136,7 +139,7 @@ describe('DiscordChannel: sending (real discord.js against the fake)', () => {
   });
 
   it('sends username and avatar_url overrides, and posts into thread_id', async () => {
-    const ch = channel({
+    const ch = await channel({
       username: 'Trading alerts',
       avatar_url: 'https://cdn.example/k.png',
       thread_id: '987654321098765432',
@@ -158,7 +161,7 @@ describe('DiscordChannel: sending (real discord.js against the fake)', () => {
   });
 
   it('takes the thread from the webhook URL query when thread_id is not set', async () => {
-    const ch = channel({ webhook_url: `${fake.webhookUrl()}?thread_id=111111111111111111` });
+    const ch = await channel({ webhook_url: `${fake.webhookUrl()}?thread_id=111111111111111111` });
     await ch.send(delivery(notification()));
     expect(fake.lastRequest().query).toEqual({ wait: 'true', thread_id: '111111111111111111' });
   });
@@ -174,7 +177,7 @@ describe('DiscordChannel: sending (real discord.js against the fake)', () => {
         labels: { source: '<@456>', team: '@everyone' },
       },
     );
-    await channel().send(delivery(n));
+    await (await channel()).send(delivery(n));
     const body = fake.lastRequest().body as {
       content?: string;
       allowed_mentions: unknown;
@@ -221,7 +224,9 @@ describe('DiscordChannel: sending (real discord.js against the fake)', () => {
         })),
       },
     );
-    await expect(channel().send(delivery(n))).resolves.toMatchObject({ ref: { id: expect.any(String) } });
+    await expect((await channel()).send(delivery(n))).resolves.toMatchObject({
+      ref: { id: expect.any(String) },
+    });
     expect(fake.lastRequest().answered).toBe(200);
   });
 });
@@ -233,7 +238,7 @@ describe('DiscordChannel: threading per kind', () => {
   }
 
   it('resolved edits the first message (PATCH) to show the new content, keeping the ref', async () => {
-    const ch = channel();
+    const ch = await channel();
     const ref = await firing(ch);
     const out = await ch.send(delivery(resolvedN(), { previous: ref }));
     expect(out).toEqual({ detail: `edited message ${ref.id} in channel ${fake.webhook.channelId}` });
@@ -256,7 +261,7 @@ describe('DiscordChannel: threading per kind', () => {
   });
 
   it('acknowledged edits it too, grey-blue', async () => {
-    const ch = channel();
+    const ch = await channel();
     const ref = await firing(ch);
     const n = notification({ kind: 'acknowledged' }, { acknowledged: { by: 'ana', at: T0 + 90_000 } });
     const d = delivery(n, { previous: ref });
@@ -275,7 +280,7 @@ describe('DiscordChannel: threading per kind', () => {
   });
 
   it('edits inside the configured thread', async () => {
-    const ch = channel({ thread_id: '987654321098765432' });
+    const ch = await channel({ thread_id: '987654321098765432' });
     const ref = await firing(ch);
     await ch.send(delivery(resolvedN(), { previous: ref }));
     expect(fake.lastRequest().query).toEqual({ thread_id: '987654321098765432' });
@@ -283,7 +288,7 @@ describe('DiscordChannel: threading per kind', () => {
   });
 
   it('a deleted message (404 Unknown Message 10008) is told in a new message, which becomes the ref', async () => {
-    const ch = channel();
+    const ch = await channel();
     const gone: MessageRef = { id: '1399999999999999999', sentAt: T0 };
     const d = delivery(resolvedN(), { previous: gone });
     const out = await ch.send(d);
@@ -306,7 +311,7 @@ describe('DiscordChannel: threading per kind', () => {
   });
 
   it('an edit that fails otherwise is not retried as a new message', async () => {
-    const ch = channel();
+    const ch = await channel();
     const ref = await firing(ch);
     fake.script(discordAnswers.forbidden(), { route: 'edit' });
     const e = await failure(ch.send(delivery(resolvedN(), { previous: ref })));
@@ -315,7 +320,7 @@ describe('DiscordChannel: threading per kind', () => {
   });
 
   it('resolved or acknowledged without a previous message sends a new one and returns its ref', async () => {
-    const ch = channel();
+    const ch = await channel();
     for (const n of [resolvedN(), notification({ kind: 'acknowledged' })]) {
       const out = await ch.send(delivery(n));
       expect(fake.lastRequest().route).toBe('execute');
@@ -326,7 +331,7 @@ describe('DiscordChannel: threading per kind', () => {
   it.each(['repeat', 'escalated', 'flapping'] as const)(
     '%s sends a new message and keeps the first one as the ref',
     async (kind) => {
-      const ch = channel();
+      const ch = await channel();
       const ref = await firing(ch);
       const out = await ch.send(delivery(notification({ kind }), { previous: ref }));
       expect(fake.lastRequest().route).toBe('execute');
@@ -340,7 +345,7 @@ describe('DiscordChannel: threading per kind', () => {
   );
 
   it('a severity rise (firing with raisedFrom) is a new message and the new ref', async () => {
-    const ch = channel();
+    const ch = await channel();
     const ref = await firing(ch);
     const out = await ch.send(delivery(notification({ raisedFrom: 'warning' }), { previous: ref }));
     expect(fake.lastRequest().route).toBe('execute');
@@ -353,7 +358,7 @@ describe('DiscordChannel: threading per kind', () => {
   it.each(['summary', 'test'] as const)('%s is a new message with no ref', async (kind) => {
     const alerts =
       kind === 'summary' ? [alertView(), alertView({ fingerprint: 'fp-2', name: 'Other' })] : undefined;
-    const out = await channel().send(delivery(notification({ kind, ...(alerts ? { alerts } : {}) })));
+    const out = await (await channel()).send(delivery(notification({ kind, ...(alerts ? { alerts } : {}) })));
     expect(fake.lastRequest().route).toBe('execute');
     expect(out.ref).toBeUndefined();
     expect(out.detail).toMatch(/^message \d+ in channel \d+$/);
@@ -363,7 +368,7 @@ describe('DiscordChannel: threading per kind', () => {
 describe('DiscordChannel: failures', () => {
   it('429: retryable with the Retry-After Discord gave, and no retry of its own', async () => {
     fake.script(discordAnswers.rateLimited(1.5), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(true);
     expect(e.retryAfterMs).toBe(1500);
     expect(e.status).toBe(429);
@@ -375,21 +380,21 @@ describe('DiscordChannel: failures', () => {
 
   it('429 global says so', async () => {
     fake.script(discordAnswers.rateLimited(2, { global: true }), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryAfterMs).toBe(2000);
     expect(e.message).toContain("(Discord's global limit)");
   });
 
   it('429 without Retry-After falls back to when the bucket resets', async () => {
     fake.script(discordAnswers.rateLimited(0.8, { header: null }), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(true);
     expect(e.retryAfterMs).toBeGreaterThan(600);
     expect(e.retryAfterMs).toBeLessThanOrEqual(800);
   });
 
   it('after a 429 the client holds further requests back itself, with the remaining wait', async () => {
-    const ch = channel();
+    const ch = await channel();
     // discord.js keeps limits per bucket, and learns the bucket from a first answer
     // (X-RateLimit-Bucket): a 429 on the very first request is not remembered.
     await ch.send(delivery(notification()));
@@ -411,7 +416,7 @@ describe('DiscordChannel: failures', () => {
         webhook_url: strict.webhookUrl(),
         api_root: strict.apiRoot,
       });
-      const ch = discordChannel.create('ops', cfg, {});
+      const ch = await discordChannel.create('ops', cfg, {});
       open.push(ch);
       await ch.send(delivery(notification()));
       await ch.send(delivery(notification()));
@@ -426,7 +431,7 @@ describe('DiscordChannel: failures', () => {
 
   it('400 Invalid Form Body: permanent, with the error path and code', async () => {
     fake.script(discordAnswers.invalidFormBody(), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(false);
     expect(e.status).toBe(400);
     expect(e.message).toBe(
@@ -450,7 +455,7 @@ describe('DiscordChannel: failures', () => {
     ],
   ])("%o: permanent with Discord's message", async (answer, status, text) => {
     fake.script(answer, { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(false);
     expect(e.status).toBe(status);
     expect(e.message).toContain(`discord receiver "ops": ${text}`);
@@ -458,9 +463,11 @@ describe('DiscordChannel: failures', () => {
 
   it('a wrong token or a deleted webhook, as the fake answers by itself', async () => {
     const wrong = await failure(
-      channel({ webhook_url: `https://discord.com/api/webhooks/${fake.webhook.id}/${'w'.repeat(68)}` }).send(
-        delivery(notification()),
-      ),
+      (
+        await channel({
+          webhook_url: `https://discord.com/api/webhooks/${fake.webhook.id}/${'w'.repeat(68)}`,
+        })
+      ).send(delivery(notification())),
       {
         ...fake.webhook,
         token: 'w'.repeat(68),
@@ -469,7 +476,7 @@ describe('DiscordChannel: failures', () => {
     expect(wrong.status).toBe(401);
     const doomed = fake.addWebhook({ name: 'Doomed' });
     fake.removeWebhook(doomed.id);
-    const gone = await failure(channel({}, doomed).send(delivery(notification())), doomed);
+    const gone = await failure((await channel({}, doomed)).send(delivery(notification())), doomed);
     expect(gone.retryable).toBe(false);
     expect(gone.message).toContain('Discord error 10015: Unknown Webhook');
   });
@@ -483,20 +490,20 @@ describe('DiscordChannel: failures', () => {
       },
       { route: 'execute' },
     );
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.message).toContain('[secret]');
   });
 
   it.each([500, 502, 503, 504])('%i: retryable, one request only', async (status) => {
     fake.script(discordAnswers.serverError(status), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(true);
     expect(e.status).toBe(status);
     expect(fake.requests).toHaveLength(1);
   });
 
   it('a hung request rejects when the signal aborts, and is abandoned (the next send goes through)', async () => {
-    const ch = channel();
+    const ch = await channel();
     fake.script(discordAnswers.hang(), { route: 'execute' });
     const started = Date.now();
     const e = await failure(ch.send(delivery(notification(), { signal: AbortSignal.timeout(100) })));
@@ -525,21 +532,21 @@ describe('DiscordChannel: failures', () => {
   it('an aborted signal sends nothing', async () => {
     const ac = new AbortController();
     ac.abort();
-    const e = await failure(channel().send(delivery(notification(), { signal: ac.signal })));
+    const e = await failure((await channel()).send(delivery(notification(), { signal: ac.signal })));
     expect(e.status).toBe('aborted');
     expect(fake.requests).toHaveLength(0);
   });
 
   it('a reset connection is retryable', async () => {
     fake.script(discordAnswers.reset(), { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(true);
     expect(e.message).toMatch(/^discord receiver "ops": network error \((UND_ERR_SOCKET|ECONNRESET)\)$/);
     expect(fake.requests).toHaveLength(1);
   });
 
   it('a request that succeeded but lost its answer is retryable (the retry makes a second message)', async () => {
-    const ch = channel();
+    const ch = await channel();
     fake.script(discordAnswers.appliedThenReset(), { route: 'execute' });
     const e = await failure(ch.send(delivery(notification())));
     expect(e.retryable).toBe(true);
@@ -550,7 +557,7 @@ describe('DiscordChannel: failures', () => {
 
   it('an answer without a message id (not Discord behind api_root) is permanent', async () => {
     fake.script({ status: 200, body: 'ok', headers: { 'content-type': 'text/plain' } }, { route: 'execute' });
-    const e = await failure(channel().send(delivery(notification())));
+    const e = await failure((await channel()).send(delivery(notification())));
     expect(e.retryable).toBe(false);
     expect(e.message).toBe(
       'discord receiver "ops": the answer carried no message id (is api_root Discord\'s API?)',
@@ -563,7 +570,7 @@ describe('DiscordChannel: failures', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const e = await failure(
-      channel({ api_root: `http://127.0.0.1:${port}/api` }).send(delivery(notification())),
+      (await channel({ api_root: `http://127.0.0.1:${port}/api` })).send(delivery(notification())),
     );
     expect(e.retryable).toBe(true);
     expect(e.message).toBe('discord receiver "ops": network error (ECONNREFUSED)');
@@ -572,7 +579,7 @@ describe('DiscordChannel: failures', () => {
 
 describe('DiscordChannel: verify and close', () => {
   it('verify GETs the webhook and says where it posts', async () => {
-    const ch = channel();
+    const ch = await channel();
     await expect(ch.verify!(AbortSignal.timeout(2000))).resolves.toBe(
       `webhook "Alerts" in channel ${fake.webhook.channelId}`,
     );
@@ -580,14 +587,14 @@ describe('DiscordChannel: verify and close', () => {
     expect(req.method).toBe('GET');
     expect(req.path).toBe(`/api/v10/webhooks/${fake.webhook.id}/${fake.webhook.token}`);
     expect(fake.messages.size).toBe(0);
-    const threaded = channel({ thread_id: '987654321098765432' });
+    const threaded = await channel({ thread_id: '987654321098765432' });
     await expect(threaded.verify!(AbortSignal.timeout(2000))).resolves.toBe(
       `webhook "Alerts" in channel ${fake.webhook.channelId}, posting into thread 987654321098765432`,
     );
   });
 
   it('verify fails like send: permanent for a bad token, aborted on a hang', async () => {
-    const bad = channel({
+    const bad = await channel({
       webhook_url: `https://discord.com/api/webhooks/${fake.webhook.id}/${'w'.repeat(68)}`,
     });
     const e = await failure(bad.verify!(AbortSignal.timeout(2000)), {
@@ -597,12 +604,12 @@ describe('DiscordChannel: verify and close', () => {
     expect(e.retryable).toBe(false);
     expect(e.status).toBe(401);
     fake.script(discordAnswers.hang(), { route: 'get-webhook' });
-    const hung = await failure(channel().verify!(AbortSignal.timeout(100)));
+    const hung = await failure((await channel()).verify!(AbortSignal.timeout(100)));
     expect(hung.status).toBe('aborted');
   });
 
   it('close destroys the client (and may be called twice)', async () => {
-    const ch = channel();
+    const ch = await channel();
     await ch.send(delivery(notification()));
     await expect(ch.close!()).resolves.toBeUndefined();
     await expect(ch.close!()).resolves.toBeUndefined();
@@ -717,7 +724,7 @@ describe('discord: a group too large for one message', () => {
       .join('\n');
 
   it('is told in several messages that name every alert; its resolve is told anew, not edited', async () => {
-    const ch = channel();
+    const ch = await channel();
     const out = await ch.send(delivery(group('firing', 'firing')));
     const posts = fake.requestsTo('execute');
     expect(posts.length).toBeGreaterThan(1);
@@ -730,7 +737,7 @@ describe('discord: a group too large for one message', () => {
   });
 
   it('a later message that fails is reported, not retried with the first', async () => {
-    const ch = channel();
+    const ch = await channel();
     fake.script(discordAnswers.forbidden(), { route: 'execute', after: 1 });
     const out = await ch.send(delivery(group('firing', 'firing')));
     expect(out.ref).toBeDefined();

@@ -130,12 +130,12 @@ describe('discordReceiverSchema', () => {
       type: 'discord',
       webhook_url: `https://discord.com/api/webhooks/${ID}/${TOKEN}`,
     });
-    const ch = createChannel('ops', cfg);
+    const ch = await createChannel('ops', cfg);
     expect(ch).toBeInstanceOf(DiscordChannel);
     expect(ch.type).toBe('discord');
     expect(ch.name).toBe('ops');
     await ch.close?.();
-    expect(() =>
+    await expect(
       discordChannel.create(
         'ops',
         {
@@ -147,7 +147,7 @@ describe('discordReceiverSchema', () => {
         },
         {},
       ),
-    ).toThrow('discord receiver "ops": webhook_url is not a Discord webhook URL');
+    ).rejects.toThrow('discord receiver "ops": webhook_url is not a Discord webhook URL');
   });
 
   it('apiBase() drops a trailing slash and a version (discord.js appends /v10)', () => {

@@ -155,7 +155,7 @@ describe('email receiver config', () => {
 
   it('is the email entry of the registry, and builds an EmailChannel', async () => {
     const cfg = receiverConfigSchema.parse(base);
-    const channel = createChannel('ops', cfg);
+    const channel = await createChannel('ops', cfg);
     expect(channel).toBeInstanceOf(EmailChannel);
     expect(channel.type).toBe('email');
     expect(channel.name).toBe('ops');

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SendError } from '../../src/channels/channel.js';
 import { readAnswer, readFailure, type AnswerContext } from '../../src/channels/pagerduty/classify.js';
-import {
-  pagerdutyChannel,
-  pagerdutyReceiverSchema,
-  PagerDutyChannel,
-} from '../../src/channels/pagerduty/index.js';
+import { pagerdutyChannel, pagerdutyReceiverSchema } from '../../src/channels/pagerduty/index.js';
+import { PagerDutyChannel } from '../../src/channels/pagerduty/pagerduty-channel.js';
 import { formatServer, parseServer } from '../../src/channels/pagerduty/schema.js';
 
 const KEY = 'c0ffee00deadbeef5ec2e7a1b2c3d4e5';
@@ -78,9 +75,9 @@ describe('pagerduty receiver config', () => {
     );
   });
 
-  it('creates the channel; keeps to 120 events a minute', () => {
+  it('creates the channel; keeps to 120 events a minute', async () => {
     const cfg = pagerdutyReceiverSchema.parse({ type: 'pagerduty', routing_key: KEY });
-    const ch = pagerdutyChannel.create('pd', cfg, {});
+    const ch = await pagerdutyChannel.create('pd', cfg, {});
     expect(ch).toBeInstanceOf(PagerDutyChannel);
     expect(ch.type).toBe('pagerduty');
     expect(ch.name).toBe('pd');

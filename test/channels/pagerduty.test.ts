@@ -31,21 +31,21 @@ afterAll(async () => {
 
 beforeEach(() => pd.reset());
 
-function channel(over: Record<string, unknown> = {}): PagerDutyChannel {
+async function channel(over: Record<string, unknown> = {}): Promise<PagerDutyChannel> {
   const cfg = pagerdutyReceiverSchema.parse({
     type: 'pagerduty',
     routing_key: ROUTING_KEY,
     server: pd.server,
     ...over,
   });
-  return pagerdutyChannel.create('pd-ops', cfg, {}) as PagerDutyChannel;
+  return (await pagerdutyChannel.create('pd-ops', cfg, {})) as PagerDutyChannel;
 }
 
-function send(
+async function send(
   n: Notification,
   opts: { previous?: MessageRef; signal?: AbortSignal; publicUrl?: string; ch?: PagerDutyChannel } = {},
 ): Promise<SendOutcome> {
-  return (opts.ch ?? channel()).send(delivery(n, opts));
+  return (opts.ch ?? (await channel())).send(delivery(n, opts));
 }
 
 async function failure(p: Promise<unknown>): Promise<SendError> {
@@ -74,7 +74,7 @@ describe('PagerDuty channel: events and threading, against the fake', () => {
     const n = notification();
     const out = await send(n, {
       publicUrl: 'https://klaxon.example.com',
-      ch: channel({ client_url: 'https://klaxon.example.com' }),
+      ch: await channel({ client_url: 'https://klaxon.example.com' }),
     });
     expect(out).toEqual({
       ref: { id: FP, sentAt: n.createdAt },
@@ -263,7 +263,7 @@ describe('PagerDuty channel: events and threading, against the fake', () => {
   });
 
   it('sends to the configured server (EU region style host:port) and client name', async () => {
-    await send(notification(), { ch: channel({ client: 'Klaxon prod' }) });
+    await send(notification(), { ch: await channel({ client: 'Klaxon prod' }) });
     expect(pd.requests[0]!.body).toMatchObject({ client: 'Klaxon prod' });
     expect(pd.requests[0]!.body).not.toHaveProperty('client_url');
   });
@@ -396,7 +396,7 @@ describe('PagerDuty channel: failures', () => {
   });
 
   it('connection refused: retryable', async () => {
-    const e = await failure(send(notification(), { ch: channel({ server: refusedServer }) }));
+    const e = await failure(send(notification(), { ch: await channel({ server: refusedServer }) }));
     expect(e).toMatchObject({ retryable: true, status: 'ECONNREFUSED' });
   });
 
@@ -439,14 +439,14 @@ describe('PagerDuty channel: failures', () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const ctl = new AbortController();
     const before = timers();
-    await failure(send(notification(), { ch: channel({ server: refusedServer }), signal: ctl.signal }));
+    await failure(send(notification(), { ch: await channel({ server: refusedServer }), signal: ctl.signal }));
     expect(timers()).toBe(before);
   });
 });
 
 describe('PagerDuty channel: verify', () => {
   it('makes one TLS connection and says the routing key was not checked', async () => {
-    const text = await channel().verify(AbortSignal.timeout(5_000));
+    const text = await (await channel()).verify(AbortSignal.timeout(5_000));
     expect(text).toMatch(
       new RegExp(
         `^${pd.server.replace(/\./g, '\\.')} reachable \\(TLS ok, TLSv1\\.[23]\\); routing key not checked: PagerDuty has no way to check it without an event$`,
@@ -457,7 +457,7 @@ describe('PagerDuty channel: verify', () => {
   });
 
   it('reports an unreachable server, retryable', async () => {
-    const e = await failure(channel({ server: refusedServer }).verify(AbortSignal.timeout(5_000)));
+    const e = await failure((await channel({ server: refusedServer })).verify(AbortSignal.timeout(5_000)));
     expect(e).toMatchObject({ retryable: true, status: 'ECONNREFUSED' });
     expect(e.message).toBe(
       `pagerduty receiver "pd-ops": cannot reach ${refusedServer} over TLS (ECONNREFUSED)`,
@@ -465,7 +465,7 @@ describe('PagerDuty channel: verify', () => {
   });
 
   it('stops when its signal aborts', async () => {
-    const e = await failure(channel().verify(AbortSignal.abort()));
+    const e = await failure((await channel()).verify(AbortSignal.abort()));
     expect(e).toMatchObject({ retryable: true, status: 'aborted' });
   });
 });

@@ -182,7 +182,7 @@ describe('targetsOf / throttleOf', () => {
 describe('createChannel', () => {
   it('builds a console channel writing to the given stderr', async () => {
     const err = new PassThrough();
-    const ch = createChannel('term', receiverConfigSchema.parse({ type: 'console' }), { stderr: err });
+    const ch = await createChannel('term', receiverConfigSchema.parse({ type: 'console' }), { stderr: err });
     expect([ch.type, ch.name]).toEqual(['console', 'term']);
     await ch.send(delivery(notification()));
     expect(String(err.read())).toMatch(
@@ -194,7 +194,7 @@ describe('createChannel', () => {
     const dir = await mkdtemp(join(tmpdir(), 'klaxon-registry-'));
     try {
       const path = join(dir, 'out.jsonl');
-      const ch = createChannel('audit', receiverConfigSchema.parse({ type: 'file', path }));
+      const ch = await createChannel('audit', receiverConfigSchema.parse({ type: 'file', path }));
       expect([ch.type, ch.name]).toEqual(['file', 'audit']);
       await ch.send(delivery(notification()));
       expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({
@@ -217,7 +217,7 @@ describe('createChannel', () => {
         headers: { 'X-Api-Key': 'k' },
         timeout_ms: 1234,
       });
-      const ch = createChannel('hook', cfg, {});
+      const ch = await createChannel('hook', cfg, {});
       expect(ch).toMatchObject({ type: 'webhook', name: 'hook', format: 'slack', timeoutMs: 1234 });
       await expect(ch.send(delivery(notification()))).resolves.toEqual({ detail: 'HTTP 200' });
       expect(calls).toHaveLength(1);
@@ -229,7 +229,11 @@ describe('createChannel', () => {
 
   it('builds a JSON webhook by default', async () => {
     await withHookServer(204, async (base, calls) => {
-      const ch = createChannel('hook', receiverConfigSchema.parse({ type: 'webhook', url: `${base}/x` }), {});
+      const ch = await createChannel(
+        'hook',
+        receiverConfigSchema.parse({ type: 'webhook', url: `${base}/x` }),
+        {},
+      );
       expect(ch).toMatchObject({ format: 'json', timeoutMs: 10_000 });
       await ch.send(delivery(notification()));
       expect(JSON.parse(calls[0]?.body ?? '')).toMatchObject({ version: '1', notification: { id: 'n-1' } });

@@ -1,8 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TelegramError } from 'telegraf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SendError, type SendOutcome } from '../../src/channels/channel.js';
 import { describe as describeContent } from '../../src/channels/content.js';
+import {
+  botApiFailure,
+  isTelegramError,
+  migratedTo,
+  toSendError,
+} from '../../src/channels/telegram/errors.js';
 import { telegramChannel, telegramReceiverSchema } from '../../src/channels/telegram/index.js';
 import { renderEdit, renderHtml, renderParts } from '../../src/channels/telegram/render.js';
 import { MESSAGE_MAX } from '../../src/channels/telegram/split.js';
@@ -609,14 +616,14 @@ describe('telegram: verify and the channel definition', () => {
       chat_ids: [-100123, 5550001, '@channel'],
       api_root: tg.apiRoot,
     });
-    const ch = telegramChannel.create('ops', cfg, {});
+    const ch = await telegramChannel.create('ops', cfg, {});
     expect(ch.type).toBe('telegram');
     const out: SendOutcome = await ch.send(delivery(to('@channel')));
     expect(out.ref).toEqual({ id: '1', sentAt: NOW });
     expect(only().path).toBe(`/bot${TOKEN}/sendMessage`);
 
     // telegraf resolves `./bot<token>/…` against the root: a root with a path works without its `/`.
-    const mounted = telegramChannel.create('ops', { ...cfg, api_root: `${tg.apiRoot}/tg-api` }, {});
+    const mounted = await telegramChannel.create('ops', { ...cfg, api_root: `${tg.apiRoot}/tg-api` }, {});
     await mounted.send(delivery(to(USER)));
     expect(tg.requests.at(-1)?.path).toBe(`/tg-api/bot${TOKEN}/sendMessage`);
   });
@@ -724,8 +731,83 @@ describe('telegram: the Acknowledge button (ack_users set)', () => {
         api_root: tg.apiRoot,
         ...extra,
       });
-    await telegramChannel.create('ops', cfg({ ack_users: [111] }), {}).send(delivery(to(USER)));
-    await telegramChannel.create('ops', cfg({}), {}).send(delivery(to(USER)));
+    await (await telegramChannel.create('ops', cfg({ ack_users: [111] }), {})).send(delivery(to(USER)));
+    await (await telegramChannel.create('ops', cfg({}), {})).send(delivery(to(USER)));
     expect(bodies().map((b) => b.reply_markup)).toEqual([button, undefined]);
+  });
+});
+
+describe('telegram: Bot API failures told without loading telegraf', () => {
+  const where = 'telegram receiver "ops" chat -100123';
+  const live = new AbortController().signal;
+  const failed = (response: ConstructorParameters<typeof TelegramError>[0]) =>
+    new TelegramError(response, { method: 'sendMessage', payload: {} });
+
+  it("reads telegraf's own TelegramError: code, description, retry_after, migrate_to_chat_id", () => {
+    const limited = failed({
+      error_code: 429,
+      description: 'Too Many Requests: retry after 7',
+      parameters: { retry_after: 7 },
+    });
+    expect(isTelegramError(limited)).toBe(true);
+    expect(botApiFailure(limited)).toEqual({
+      code: 429,
+      description: 'Too Many Requests: retry after 7',
+      retryAfter: 7,
+      migrateTo: undefined,
+    });
+    expect(toSendError(limited, where, [TOKEN], live)).toMatchObject({
+      message: `${where}: 429 Too Many Requests: retry after 7`,
+      retryable: true,
+      retryAfterMs: 7000,
+      status: 429,
+    });
+
+    const moved = failed({
+      error_code: 400,
+      description: 'Bad Request: group chat was upgraded to a supergroup chat',
+      parameters: { migrate_to_chat_id: -1009876 },
+    });
+    expect(migratedTo(botApiFailure(moved))).toBe(-1009876);
+
+    // What telegraf throws for an HTTP status of 500 or more (it ignores the body).
+    expect(
+      toSendError(failed({ error_code: 502, description: 'Bad Gateway' }), where, [], live),
+    ).toMatchObject({ retryable: true, status: 502 });
+    expect(
+      toSendError(
+        failed({ error_code: 403, description: 'Forbidden: bot was blocked by the user' }),
+        where,
+        [],
+        live,
+      ),
+    ).toMatchObject({
+      message: `${where}: 403 Forbidden: bot was blocked by the user (the bot was blocked, removed from the chat, or may not post there)`,
+      retryable: false,
+      status: 403,
+    });
+  });
+
+  it('takes no other error for one: network failures stay network failures', () => {
+    const fetchError = Object.assign(new Error('request to https://api.telegram.org failed'), {
+      name: 'FetchError',
+      type: 'system',
+      code: 'ECONNRESET',
+    });
+    const notErrors = [
+      { response: { error_code: 400, description: 'x' }, on: {} },
+      null,
+      'Bad Request',
+      Object.assign(new Error('no call'), { response: { error_code: 400, description: 'x' } }),
+    ];
+    for (const err of [fetchError, new Error('boom'), ...notErrors]) {
+      expect(isTelegramError(err)).toBe(false);
+      expect(botApiFailure(err)).toBeUndefined();
+    }
+    expect(toSendError(fetchError, where, [], live)).toMatchObject({
+      message: `${where}: network error (ECONNRESET)`,
+      retryable: true,
+      status: 'ECONNRESET',
+    });
   });
 });

@@ -293,5 +293,22 @@ describe.each<LaneKind>(['memory', 'redis'])('alert life cycle on %s lanes', (ki
         'firing stop_loss critical -> chat',
       ]);
     });
+
+    it('a job that died between its commit and queueing its deliveries queues them when run again, and only then', async () => {
+      await start(
+        base({
+          rules: [{ name: 'stop_loss', kind: 'event', event: 'stop_loss_hit', severity: 'critical' }],
+        }),
+      );
+      h.failNextDelivery = true;
+      await expect(h.event(T0, 'bot', 'stop_loss_hit')).rejects.toThrow(/died/);
+      expect(h.take()).toEqual([]);
+      // Taken over: evaluated once already, so it is not evaluated again, but what it decided goes out.
+      await h.runAgain();
+      expect(h.take()).toEqual(['firing stop_loss critical -> chat']);
+      // Run once more after everything was handed on: nothing is queued twice.
+      await h.runAgain();
+      expect(h.take()).toEqual([]);
+    });
   });
 });

@@ -168,6 +168,28 @@ describe('grouping: group wait is a hold, and nothing held is forgotten', () => 
   });
 });
 
+/** A firing critical `bot_down` notification to `hook` of the alert `fp`, joining group `ref`. */
+const botDown = (fp: string, labels: Record<string, string>, ref: GroupRef): Notification => ({
+  id: `${fp}.1.firing.hook`,
+  receiver: 'hook',
+  kind: 'firing',
+  alerts: [
+    {
+      fingerprint: fp,
+      name: 'bot_down',
+      status: 'firing',
+      severity: 'critical',
+      labels,
+      annotations: {},
+      startsAt: Date.now(),
+      occurrences: 1,
+    },
+  ],
+  thread: fp,
+  createdAt: Date.now(),
+  group: ref,
+});
+
 describe('grouping: racing and reruns', () => {
   const prefix = `t-grp-race-${process.pid}`;
   const recorder = new Recorder();
@@ -222,6 +244,50 @@ describe('grouping: racing and reruns', () => {
     expect(recorder.received[0]?.alerts).toHaveLength(160);
   });
 
+  it('group_wait 0: many new groups told in the join itself, and three writers joining the same notifications (a job, its rerun, a command sent again) all get the one message', async () => {
+    config = validateConfig(
+      raw('join', { group_by: ['alertname', 'symbol'], group_wait: '0s' }),
+      'test',
+    ).config;
+    const keys = new Keys(config.redis.prefix, config.queue.shards);
+    const writers = [0, 1, 2].map(() => new Redis(REDIS_URL));
+    try {
+      const requests = Array.from({ length: 50 }, (_, i) => {
+        const ref: GroupRef = {
+          key: `0|alertname=bot_down,symbol=S${i}`,
+          labels: { alertname: 'bot_down', symbol: `S${i}` },
+          waitMs: 0,
+          intervalMs: 60_000,
+        };
+        return { ref, ns: [botDown(`fp-${i}`, { symbol: `S${i}` }, ref)] };
+      });
+      const stores = writers.map((w) => new GroupStore(w, keys));
+      const now = Date.now();
+      const outcomes = await Promise.all(
+        stores.map((s) => s.join('hook', requests, now, { sendResolved: true })),
+      );
+      for (const o of outcomes) {
+        expect(o.map((x) => x.message?.alerts.map((a) => a.labels.symbol))).toEqual(
+          requests.map((_, i) => [`S${i}`]),
+        );
+        expect(o.every((x) => x.next === undefined)).toBe(true);
+      }
+      expect(outcomes[1]).toEqual(outcomes[0]);
+      expect(outcomes[2]).toEqual(outcomes[0]);
+      // Each group was flushed once: its first message, every member told, nothing pending.
+      const group = await stores[0]?.read('hook', groupHash(requests[7]?.ref.key as string));
+      expect(group?.meta?.seq).toBe(1);
+      expect(group?.meta?.next).toBeUndefined();
+      expect(group?.meta?.lastMessage).toBe(outcomes[0]?.[7]?.message?.id);
+      expect([...(group?.members.values() ?? [])].map((m) => m.told)).toEqual([true]);
+      // The same join much later (a job rerun from its done marker) gives the same messages back.
+      const rerun = await stores[0]?.join('hook', requests, now + 30_000, { sendResolved: true });
+      expect(rerun).toEqual(outcomes[0]);
+    } finally {
+      for (const w of writers) w.disconnect();
+    }
+  });
+
   it('two workers scheduling the same flush add one job, and a flush run again sends the same message once', async () => {
     config = validateConfig(raw('flush', { group_by: ['alertname'] }), 'test').config;
     const keys = new Keys(config.redis.prefix, config.queue.shards);
@@ -236,30 +302,13 @@ describe('grouping: racing and reruns', () => {
         intervalMs: 60_000,
       };
       const hash = groupHash(ref.key);
-      const ns = ['a', 'b'].map((s): Notification => ({
-        id: `fp-${s}.1.firing.hook`,
-        receiver: 'hook',
-        kind: 'firing',
-        alerts: [
-          {
-            fingerprint: `fp-${s}`,
-            name: 'bot_down',
-            status: 'firing',
-            severity: 'critical',
-            labels: { source: s },
-            annotations: {},
-            startsAt: Date.now(),
-            occurrences: 1,
-          },
-        ],
-        thread: `fp-${s}`,
-        createdAt: Date.now(),
-        group: ref,
-      }));
+      const ns = ['a', 'b'].map((s) => botDown(`fp-${s}`, { source: s }, ref));
       // Three writers add the same notifications at once (a job and its rerun, another lane).
       const stores = writers.map((w) => new GroupStore(w, keys));
       const now = Date.now();
-      const pending = await Promise.all(stores.map((s) => s.add('hook', ref, ns, now)));
+      const pending = (
+        await Promise.all(stores.map((s) => s.join('hook', [{ ref, ns }], now, { sendResolved: true })))
+      ).map(([o]) => o?.next);
       expect(pending).toEqual([pending[0], pending[0], pending[0]]);
       const next = pending[0] as { seq: number; due: number };
       expect((await stores[0]?.read('hook', hash))?.members.size).toBe(2);
@@ -390,7 +439,7 @@ describe('grouping: a storm of new groups', () => {
   );
   afterAll(() => k.close());
 
-  it('one alert per group and group_wait 0: each group speaks once, its first flushes run as one job', async () => {
+  it('one alert per group and group_wait 0: each group speaks once, told by the job that joined it (no flush job)', async () => {
     const connection = new Redis(REDIS_URL);
     const queue = new Queue(queueNames.deliver('hook'), { connection, prefix: k.config.redis.prefix });
     try {
@@ -404,8 +453,9 @@ describe('grouping: a storm of new groups', () => {
       expect(received).toHaveLength(60);
       expect(new Set(received.map((n) => n.alerts[0]?.labels.symbol)).size).toBe(60);
       expect(received.every((n) => n.alerts.length === 1 && n.kind === 'firing')).toBe(true);
+      expect(received.every((n) => /^group:[0-9a-f]{20}$/.test(n.thread))).toBe(true);
       const flushJobs = (await queue.getCompleted()).filter((j) => j.name === GROUP_JOB);
-      expect(flushJobs).toHaveLength(1);
+      expect(flushJobs).toHaveLength(0);
     } finally {
       await queue.close();
       connection.disconnect();

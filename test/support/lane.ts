@@ -26,8 +26,11 @@ export type LaneKind = 'memory' | 'redis';
 export class LaneHarness {
   readonly told: Notification[] = [];
   silences: Silence[] = [];
+  /** The next hand-on for delivery fails, as if the process died between commit and queueing. */
+  failNextDelivery = false;
   private readonly pipeline: Pipeline;
   private jobs = 0;
+  private last?: { shard: number; batch: IngestBatch };
 
   private constructor(
     readonly config: KlaxonConfig,
@@ -40,6 +43,10 @@ export class LaneHarness {
       store,
       silences: async () => this.silences,
       deliver: async (ns) => {
+        if (this.failNextDelivery) {
+          this.failNextDelivery = false;
+          throw new Error('the process died before its deliveries were queued');
+        }
         this.told.push(...ns);
       },
       logger: pino({ level: 'silent' }),
@@ -158,6 +165,13 @@ export class LaneHarness {
       alerts: [],
       ...part,
     };
-    await this.pipeline.processBatch(this.store.shardOf(source), id, batch);
+    this.last = { shard: this.store.shardOf(source), batch };
+    await this.pipeline.processBatch(this.last.shard, id, batch);
+  }
+
+  /** Runs the last input's job again under the same id, as a worker that takes it over does. */
+  async runAgain(): Promise<void> {
+    if (!this.last) throw new Error('no job ran yet');
+    await this.pipeline.processBatch(this.last.shard, this.last.batch.id, this.last.batch);
   }
 }

@@ -15,6 +15,7 @@ import {
   applyChange,
   flushGroup,
   GONE_KEEP_MS,
+  joinGroup,
   OVERDUE_MS,
   type GroupMessage,
   type GroupState,
@@ -342,6 +343,100 @@ describe('grouping: idempotent under reruns and races', () => {
     const a = flushGroup(g.state, 1, T0 + 10 * SEC, { messageId: 'm1', sendResolved: true });
     const b = flushGroup(roundTrip(g.state), 1, T0 + 10 * SEC, { messageId: 'm1', sendResolved: true });
     expect(b).toEqual(a);
+  });
+});
+
+describe('grouping: a flush due at once runs in the same transition as the join', () => {
+  const NOW_REF: GroupRef = { ...REF, waitMs: 0 };
+  const opts = { messageIdOf: (seq: number) => `m${seq}`, sendResolved: true };
+
+  /** The state and message of a join, and of the same add followed by its flush, for comparison. */
+  function bothWays(state: GroupState, ns: Notification[], t: number) {
+    const joined = joinGroup(state, NOW_REF, ns, t, opts);
+    const added = addToGroup(state, NOW_REF, ns, t);
+    if (!joined || !added) throw new Error('expected a change');
+    const afterAdd = applyChange(state, added);
+    const seq = added.meta.next?.seq as number;
+    const flushed = flushGroup(afterAdd, seq, t, { messageId: `m${seq}`, sendResolved: true });
+    return {
+      joined: {
+        state: roundTrip(applyChange(state, joined.change)),
+        message: joined.message,
+        next: joined.next,
+      },
+      apart: {
+        state: roundTrip(flushed.change ? applyChange(afterAdd, flushed.change) : afterAdd),
+        message: flushed.message,
+        next: flushed.next,
+      },
+    };
+  }
+
+  it('group_wait 0: a new group tells its alerts at once, exactly as a flush job right after would', () => {
+    const g = new Group(NOW_REF);
+    const { joined, apart } = bothWays(
+      g.state,
+      [g.note('BTC', 'firing'), g.note('ETH', 'firing', 'critical')],
+      T0,
+    );
+    expect(joined).toEqual(apart);
+    expect(joined.message?.alerts.map((a) => a.labels.symbol)).toEqual(['ETH', 'BTC']);
+    expect(joined.state.meta?.next).toBeUndefined();
+    expect([...joined.state.members.values()].every((m) => m.told && !m.changed)).toBe(true);
+  });
+
+  it('an alert that fires and resolves in one join is never told, and is remembered as gone', () => {
+    const g = new Group(NOW_REF);
+    const { joined, apart } = bothWays(
+      g.state,
+      [g.note('BTC', 'firing'), g.note('ETH', 'firing'), g.note('ETH', 'resolved')],
+      T0,
+    );
+    expect(joined).toEqual(apart);
+    expect(joined.message?.alerts.map((a) => a.labels.symbol)).toEqual(['BTC']);
+    expect(joined.state.members.has('fp-ETH')).toBe(false);
+    expect(joined.state.gone.get('fp-ETH')?.ids).toHaveLength(2);
+  });
+
+  it('a member that comes back after leaving: its gone entry goes, and it is told again', () => {
+    const g = new Group(NOW_REF);
+    const fire = g.note('BTC', 'firing');
+    g.state = roundTrip(applyChange(g.state, joinGroup(g.state, NOW_REF, [fire], T0, opts)?.change as never));
+    const resolve = g.note('BTC', 'resolved');
+    g.state = roundTrip(
+      applyChange(g.state, joinGroup(g.state, NOW_REF, [resolve], T0 + 2 * MIN, opts)?.change as never),
+    );
+    expect(g.state.gone.has('fp-BTC')).toBe(true);
+    const { joined, apart } = bothWays(g.state, [g.note('BTC', 'firing', 'critical')], T0 + 10 * MIN);
+    expect(joined).toEqual(apart);
+    expect(joined.message?.kind).toBe('firing');
+    expect(joined.state.gone.has('fp-BTC')).toBe(false);
+  });
+
+  it('a standing group read only in part keeps its flush for a job: nothing is told from half a group', () => {
+    const g = new Group(NOW_REF);
+    g.state = roundTrip(
+      applyChange(
+        g.state,
+        joinGroup(g.state, NOW_REF, [g.note('BTC', 'firing'), g.note('ETH', 'firing')], T0, opts)
+          ?.change as never,
+      ),
+    );
+    // What the store reads to add SOL: the meta and SOL's own entries, not BTC and ETH.
+    const partial: GroupState = { meta: g.state.meta, members: new Map(), gone: new Map() };
+    const r = joinGroup(partial, NOW_REF, [g.note('SOL', 'firing')], T0 + 5 * MIN, opts);
+    expect(r?.message).toBeUndefined();
+    expect(r?.next).toEqual({ seq: 2, due: T0 + 5 * MIN });
+    // With the whole group read, the same join tells all three.
+    const whole = joinGroup(g.state, NOW_REF, [g.note('SOL', 'firing')], T0 + 5 * MIN, opts);
+    expect(whole?.message?.alerts.map((a) => a.labels.symbol)).toEqual(['BTC', 'ETH', 'SOL']);
+  });
+
+  it('with a group_wait, a join only schedules the flush', () => {
+    const g = new Group();
+    const r = joinGroup(g.state, REF, [g.note('BTC', 'firing')], T0, opts);
+    expect(r?.message).toBeUndefined();
+    expect(r?.next).toEqual({ seq: 1, due: T0 + 10 * SEC });
   });
 });
 

@@ -13,8 +13,8 @@ import type { MessageRef } from '../../model/notification.js';
 import { raceAbort, SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { toSendError } from './discord-errors.js';
 import { renderMessages } from './render-discord.js';
+import { DEFAULT_DISCORD_API_ROOT } from './webhook-url.js';
 
-export const DEFAULT_DISCORD_API_ROOT = 'https://discord.com/api';
 /** How long one request may take before the REST layer abandons it (the worker may abort sooner). */
 export const DEFAULT_DISCORD_TIMEOUT_MS = 10_000;
 

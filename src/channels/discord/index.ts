@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { ChannelDefinition } from '../receiver-schema.js';
 import { httpUrlSchema, receiverObject, secretSchema } from '../receiver-schema.js';
-import { DEFAULT_DISCORD_API_ROOT, DiscordChannel } from './discord-channel.js';
-import { parseDiscordWebhookUrl, SNOWFLAKE } from './webhook-url.js';
+import { DEFAULT_DISCORD_API_ROOT, parseDiscordWebhookUrl, SNOWFLAKE } from './webhook-url.js';
 
-export { DiscordChannel } from './discord-channel.js';
+export type { DiscordChannel } from './discord-channel.js';
 
 const WEBHOOK_URL_HINT =
   'the URL from Server Settings → Integrations → Webhooks → Copy Webhook URL, e.g. ${DISCORD_WEBHOOK_URL}';
@@ -54,10 +53,12 @@ export const DISCORD_WEBHOOK_RATE = { max: 5, per: 2_000 };
 
 export const discordChannel: ChannelDefinition<typeof discordReceiverSchema> = {
   schema: discordReceiverSchema,
-  create: (name, cfg) => {
+  create: async (name, cfg) => {
     const creds = parseDiscordWebhookUrl(cfg.webhook_url);
     // The schema already checked it; a config built by hand may not have been.
     if (!creds) throw new Error(`discord receiver "${name}": webhook_url is not a Discord webhook URL`);
+    // discord.js (~40 MiB) is loaded with the first Discord receiver.
+    const { DiscordChannel } = await import('./discord-channel.js');
     return new DiscordChannel(name, {
       id: creds.id,
       token: creds.token,

@@ -16,6 +16,9 @@ export interface DiscordWebhookCredentials {
   threadId?: string;
 }
 
+/** Discord's API base, without the version (discord.js appends `/v10`). */
+export const DEFAULT_DISCORD_API_ROOT = 'https://discord.com/api';
+
 const HOST = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/i;
 /** `/api/webhooks/<id>/<token>`, `/api/v10/webhooks/…`, with an optional trailing slash. */
 const PATH = /^\/api(?:\/v\d{1,2})?\/webhooks\/(\d{17,20})\/([A-Za-z0-9_-]{20,200})\/?$/;

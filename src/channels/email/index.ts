@@ -1,5 +1,4 @@
 import type { ChannelDefinition } from '../receiver-schema.js';
-import { EmailChannel } from './email-channel.js';
 import { emailReceiverSchema } from './schema.js';
 
 export { emailReceiverSchema } from './schema.js';
@@ -12,5 +11,9 @@ export type { EmailReceiverConfig } from './schema.js';
  */
 export const emailChannel: ChannelDefinition<typeof emailReceiverSchema> = {
   schema: emailReceiverSchema,
-  create: (name, cfg) => new EmailChannel(name, cfg),
+  create: async (name, cfg) => {
+    // nodemailer is loaded with the first email receiver.
+    const { EmailChannel } = await import('./email-channel.js');
+    return new EmailChannel(name, cfg);
+  },
 };

@@ -1,9 +1,8 @@
 import type { ChannelDefinition } from '../receiver-schema.js';
-import { PagerDutyChannel } from './pagerduty-channel.js';
 import { pagerdutyReceiverSchema } from './schema.js';
 
 export { pagerdutyReceiverSchema } from './schema.js';
-export { PagerDutyChannel } from './pagerduty-channel.js';
+export type { PagerDutyChannel } from './pagerduty-channel.js';
 
 /**
  * PagerDuty's Events API takes about 120 events a minute per integration key (a 60 s sliding
@@ -14,13 +13,16 @@ const EVENTS_PER_MINUTE = 120;
 
 export const pagerdutyChannel: ChannelDefinition<typeof pagerdutyReceiverSchema> = {
   schema: pagerdutyReceiverSchema,
-  create: (name, cfg) =>
-    new PagerDutyChannel(name, {
+  create: async (name, cfg) => {
+    // The PagerDuty client is loaded with the first PagerDuty receiver.
+    const { PagerDutyChannel } = await import('./pagerduty-channel.js');
+    return new PagerDutyChannel(name, {
       routingKey: cfg.routing_key,
       server: cfg.server,
       client: cfg.client,
       clientUrl: cfg.client_url,
-    }),
+    });
+  },
   throttle: () => [{ max: EVENTS_PER_MINUTE, per: 60_000 }],
   // One incident per alert: trigger, acknowledge and resolve pair up by the alert's dedup_key.
   groups: false,

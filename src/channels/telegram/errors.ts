@@ -1,4 +1,4 @@
-import { TelegramError } from 'telegraf';
+import type { TelegramError } from 'telegraf';
 import { raceAbort, scrub, SendError } from '../channel.js';
 import { isRetryableStatus, MAX_RETRY_AFTER_MS } from '../http-classify.js';
 
@@ -8,7 +8,21 @@ import { isRetryableStatus, MAX_RETRY_AFTER_MS } from '../http-classify.js';
  * status ≥ 500, whose body it ignores) into a `TelegramError`. Network failures are node-fetch
  * `FetchError`s, an aborted signal an `AbortError`. Decisions rest on `error_code` and
  * `parameters`; the description is matched only where the code alone cannot tell (400s).
+ *
+ * This module does not load telegraf: the button-press side (updates.ts) uses it and is loaded
+ * by every Klaxon process, with Telegram receivers or without. A `TelegramError` is told by its
+ * shape instead of its class.
  */
+
+/**
+ * telegraf's `TelegramError`: an Error that carries the Bot API's answer (`response`) and the
+ * call that got it (`on`), both objects. No other error a Bot API call throws has them.
+ */
+export function isTelegramError(err: unknown): err is TelegramError {
+  if (!(err instanceof Error)) return false;
+  const { response, on } = err as { response?: unknown; on?: unknown };
+  return typeof response === 'object' && response !== null && typeof on === 'object' && on !== null;
+}
 
 /** The parts of a Bot API error we decide on. */
 export interface BotApiFailure {
@@ -19,7 +33,7 @@ export interface BotApiFailure {
 }
 
 export function botApiFailure(err: unknown): BotApiFailure | undefined {
-  if (!(err instanceof TelegramError)) return undefined;
+  if (!isTelegramError(err)) return undefined;
   const p = err.parameters;
   return {
     code: err.code,

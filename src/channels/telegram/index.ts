@@ -1,10 +1,9 @@
 import type { ChannelDefinition } from '../receiver-schema.js';
 import { telegramReceiverSchema, telegramTargets, telegramThrottle } from './config.js';
-import { TelegramChannel } from './telegram-channel.js';
 
 export { telegramReceiverSchema } from './config.js';
 export type { TelegramReceiverConfig } from './config.js';
-export { TelegramChannel } from './telegram-channel.js';
+export type { TelegramChannel } from './telegram-channel.js';
 
 /**
  * `type: telegram`: a bot posts to one or more chats, each chat its own delivery
@@ -12,14 +11,17 @@ export { TelegramChannel } from './telegram-channel.js';
  */
 export const telegramChannel: ChannelDefinition<typeof telegramReceiverSchema> = {
   schema: telegramReceiverSchema,
-  create: (name, cfg) =>
-    new TelegramChannel(name, {
+  create: async (name, cfg) => {
+    // telegraf is loaded with the first Telegram receiver.
+    const { TelegramChannel } = await import('./telegram-channel.js');
+    return new TelegramChannel(name, {
       token: cfg.token,
       chatIds: telegramTargets(cfg),
       apiRoot: cfg.api_root,
       silentBelow: cfg.silent_below,
       ackButton: cfg.ack_users !== undefined,
-    }),
+    });
+  },
   targets: (cfg) => telegramTargets(cfg),
   throttle: (_cfg, target) => telegramThrottle(target),
 };

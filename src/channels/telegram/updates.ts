@@ -11,7 +11,7 @@ import type { ReceiverConfig } from '../registry.js';
 import { DEFAULT_POLL_TIMEOUT_MS, type TelegramReceiverConfig } from './config.js';
 import { abortError, botApiFailure, toSendError } from './errors.js';
 import { NO_KEYBOARD, parseAckData } from './render.js';
-import { botClient, type TelegrafSignal } from './telegram-channel.js';
+import type { TelegrafSignal } from './telegram-channel.js';
 
 /**
  * Presses of the "Acknowledge" button. A press reaches Klaxon as a Bot API `callback_query`
@@ -193,9 +193,25 @@ export const ANSWERS = {
 /** How long a call made while handling a press may take (ms). */
 const CALL_TIMEOUT_MS = 10_000;
 
+/** The part of telegraf's `Telegram` client the update side uses. */
+export type BotApi = Pick<Telegram, 'callApi'>;
+
+/**
+ * A bot's client that loads telegraf on its first call: this module is loaded by every Klaxon
+ * process, and only those with a bot to poll or a press to answer need the library.
+ */
+export function lazyBotClient(token: string, apiRoot: string): BotApi {
+  let client: Promise<Telegram> | undefined;
+  const callApi: BotApi['callApi'] = async (method, payload, opts) => {
+    client ??= import('./telegram-channel.js').then((m) => m.botClient(token, apiRoot));
+    return (await client).callApi(method, payload, opts);
+  };
+  return { callApi };
+}
+
 export interface PressContext extends UpdatesDeps {
   bot: TelegramBot;
-  tg: Telegram;
+  tg: BotApi;
   /** How the update came: `polling` or `webhook` (for the log). */
   via: 'polling' | 'webhook';
 }
@@ -311,7 +327,7 @@ export function telegramWebhooks(
   for (const bot of telegramBots(receivers).bots) {
     const secret = bot.secretToken;
     if (bot.mode !== 'webhook' || secret === undefined) continue;
-    const tg = botClient(bot.token, bot.apiRoot);
+    const tg = lazyBotClient(bot.token, bot.apiRoot);
     const ctx: PressContext = { ...deps, bot, tg, via: 'webhook' };
     const endpoint: WebhookEndpoint = {
       verify: (header) => header !== undefined && sameSecret(header, secret),
@@ -463,7 +479,7 @@ class WebhookRegistration {
   }
 
   async #register(): Promise<void> {
-    const tg = botClient(this.bot.token, this.bot.apiRoot);
+    const tg = lazyBotClient(this.bot.token, this.bot.apiRoot);
     const url = webhookUrl(this.opts.publicUrl ?? '', this.bot);
     const stop = this.#stop.signal;
     for (let failures = 0; !stop.aborted;) {
@@ -508,7 +524,7 @@ class BotPoller {
   readonly #stop = new AbortController();
   readonly #owner = `${os.hostname()}:${process.pid}:${randomUUID()}`;
   readonly #keys: { lock: string; offset: string };
-  readonly #tg: Telegram;
+  readonly #tg: BotApi;
   readonly #ctx: PressContext;
   readonly #log: Logger;
   #run?: Promise<void>;
@@ -523,7 +539,7 @@ class BotPoller {
     private readonly timings: UpdatesTimings,
   ) {
     this.#keys = pollerKeys(opts.prefix, bot.id);
-    this.#tg = botClient(bot.token, bot.apiRoot);
+    this.#tg = lazyBotClient(bot.token, bot.apiRoot);
     this.#ctx = { ...opts, bot, tg: this.#tg, via: 'polling' };
     this.#log = opts.logger.child({ component: 'telegram-updates', bot: bot.id, mode: 'polling' });
   }
