@@ -77,12 +77,16 @@ function findSentinels(value: unknown, path: PropertyKey[], out: FieldError[]): 
  * too deep; undefined when it does not. A linear scan of the text that needs no valid JSON.
  */
 function tooDeep(text: string, max: number): PropertyKey[] | undefined {
-  let opens = 0;
-  for (let i = 0; i < text.length; i++) {
+  // First whether it is too deep at all (strings skipped whole), then, rarely, where.
+  let depth = 0;
+  let deeper = false;
+  for (let i = 0; i < text.length && !deeper; i++) {
     const c = text.charCodeAt(i);
-    if ((c === 123 /* { */ || c === 91) /* [ */ && ++opens > max) break;
+    if (c === 34 /* " */) i = closingQuote(text, i);
+    else if (c === 123 /* { */ || c === 91 /* [ */) deeper = ++depth > max;
+    else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
-  if (opens <= max) return undefined;
+  if (!deeper) return undefined;
 
   // Each open container and the key (object) or index (array) the scan is in.
   const stack: { array: boolean; at: PropertyKey }[] = [];
@@ -194,12 +198,11 @@ export function parseJsonBody(text: string, opts: JsonBodyOptions = {}): unknown
 
 /** The index of the quote that closes the JSON string opening at `open` (or the text's length). */
 function closingQuote(text: string, open: number): number {
-  let i = open + 1;
-  while (i < text.length) {
-    const d = text.charCodeAt(i);
-    if (d === 92 /* \ */) i += 2;
-    else if (d === 34 /* " */) return i;
-    else i++;
+  for (let i = text.indexOf('"', open + 1); i !== -1; i = text.indexOf('"', i + 1)) {
+    // Escaped when an odd number of backslashes stands before it.
+    let b = i - 1;
+    while (b > open && text.charCodeAt(b) === 92 /* \ */) b--;
+    if ((i - 1 - b) % 2 === 0) return i;
   }
   return text.length;
 }

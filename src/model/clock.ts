@@ -16,7 +16,13 @@ export class ManualClock {
   }
 }
 
+const DAY_MS = 86_400_000;
+/** The last day asked for: records come in runs of the same day. */
+let lastDay = { n: NaN, text: '' };
+
 /** The UTC day of a time, `YYYY-MM-DD`: the day digest records are kept under. */
 export function utcDay(t: number): string {
-  return new Date(t).toISOString().slice(0, 10);
+  const n = Math.floor(t / DAY_MS);
+  if (n !== lastDay.n) lastDay = { n, text: new Date(n * DAY_MS).toISOString().slice(0, 10) };
+  return lastDay.text;
 }

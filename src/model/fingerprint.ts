@@ -6,15 +6,10 @@ import { createHash } from 'node:crypto';
  * valid BullMQ job-id part and Redis key part.
  */
 export function fingerprint(name: string, labels: Record<string, string>): string {
-  const h = createHash('sha256');
-  h.update(name);
-  for (const k of Object.keys(labels).sort()) {
-    h.update('\u0000');
-    h.update(k);
-    h.update('\u0001');
-    h.update(labels[k] ?? '');
-  }
-  return h.digest('hex').slice(0, 24);
+  // name, then \0 key \1 value per label in key order: hashed as one string (one call into the hash).
+  let text = name;
+  for (const k of Object.keys(labels).sort()) text += '\u0000' + k + '\u0001' + (labels[k] ?? '');
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
 }
 
 /** Canonical text of a label set: `k=v,k=v`, keys sorted. */

@@ -408,6 +408,12 @@ describe('hardening', () => {
         token: TOKENS.grid,
       });
       expect(ok.status).toBe(202);
+      // Brackets, quotes and backslashes inside strings are text, not nesting.
+      const brackets = await s.call('/v1/events', {
+        json: { type: 'x', data: { a: { b: '[[[{{{"\\', c: { 'd\\"{[': '\\\\' } } } },
+        token: TOKENS.grid,
+      });
+      expect(brackets.status).toBe(202);
       const res = await s.call('/v1/events', {
         json: { type: 'x', data: { a: { b: { c: { d: {} } } } } },
         token: TOKENS.grid,

@@ -65,6 +65,12 @@ describe('fingerprint', () => {
     expect(fingerprint('a', { x: '1' })).not.toBe(fingerprint('a', { x: '2' }));
     expect(fingerprint('a', { x: '1' })).toMatch(/^[0-9a-f]{24}$/);
   });
+
+  it('stays what it was: stored alerts and PagerDuty dedup keys keep their identity across versions', () => {
+    expect(fingerprint('drawdown', { source: 'bot-a', symbol: 'BTC-USD' })).toBe('1fe21a736d72f406a4eac610');
+    expect(fingerprint('a', {})).toBe('ca978112ca1bbdcafac231b3');
+    expect(fingerprint('é', { ü: '✓' })).toBe('bd2843eafafb67c303955639');
+  });
 });
 
 describe('route', () => {
