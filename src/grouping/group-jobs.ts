@@ -7,7 +7,7 @@ import type { KlaxonConfig } from '../config/schema.js';
 import type { GroupRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
 import type { PendingFlush } from './group-state.js';
-import { groupHash, groupStoreFor, type JoinRequest } from './group-store.js';
+import { groupHash, groupStoreFor, type GroupStore, type JoinRequest } from './group-store.js';
 
 /**
  * Where grouping meets the queues: notifications of a grouping route join their group instead of
@@ -80,18 +80,26 @@ export interface JoinContext {
   now: number;
 }
 
+/** What joining produced: the messages to deliver now, and how to forget their rerun copies. */
+export interface Joined {
+  messages: Notification[];
+  /** Call once the messages are queued for delivery. */
+  forget(): Promise<void>;
+}
+
 /**
  * Adds grouped notifications to their groups (one transition per group, the groups of a receiver
  * in one script call) and schedules each group's pending flush. Returns the messages of the
  * groups whose flush was due at once and ran in the same transition (a new group with
- * group_wait 0): the caller delivers them with its other notifications. Idempotent:
- * notifications added again change nothing, give back the same messages, and the flushes are
- * scheduled again under the same job ids (a no-op when the job exists).
+ * group_wait 0): the caller delivers them with its other notifications, then calls `forget`.
+ * Idempotent: notifications added again change nothing, give back the same messages until
+ * forgotten, and the flushes are scheduled again under the same job ids (a no-op when the job
+ * exists).
  */
 export async function joinGroups(
   ns: readonly (Notification & { group: GroupRef })[],
   ctx: JoinContext,
-): Promise<Notification[]> {
+): Promise<Joined> {
   const due = new Flushes();
   const byReceiver = new Map<string, Map<string, JoinRequest & { ns: Notification[] }>>();
   for (const n of ns) {
@@ -102,25 +110,34 @@ export async function joinGroups(
     groups.set(n.group.key, g);
     byReceiver.set(n.receiver, groups);
   }
-  const told = await Promise.all(
+  const messages: Notification[] = [];
+  const stored: { store: GroupStore; keys: string[] }[] = [];
+  await Promise.all(
     [...byReceiver].map(async ([receiver, groups]) => {
       const queue = ctx.queues.get(receiver);
       if (!queue) throw new Error(`no delivery queue for receiver ${receiver}`);
       const requests = [...groups.values()];
-      const outcomes = await groupStoreFor(connectionOf(queue), ctx.keys).join(receiver, requests, ctx.now, {
+      const store = groupStoreFor(connectionOf(queue), ctx.keys);
+      const outcomes = await store.join(receiver, requests, ctx.now, {
         sendResolved: ctx.config.receivers[receiver]?.send_resolved ?? true,
       });
-      const messages: Notification[] = [];
-      outcomes.forEach(({ message, next }, i) => {
+      const keys: string[] = [];
+      outcomes.forEach(({ message, next, storedAt }, i) => {
         const ref = (requests[i] as JoinRequest).ref;
         if (message) messages.push(message);
+        if (storedAt) keys.push(storedAt);
         if (next) due.add(queue, { receiver, hash: groupHash(ref.key), seq: next.seq, key: ref.key }, next);
       });
-      return messages;
+      stored.push({ store, keys });
     }),
   );
   await due.schedule(ctx.config, ctx.now);
-  return told.flat();
+  return {
+    messages,
+    forget: async () => {
+      await Promise.all(stored.map(({ store, keys }) => store.forgetJoins(keys)));
+    },
+  };
 }
 
 /** Flushes to schedule, gathered by receiver (queue) and due time: one job each. */

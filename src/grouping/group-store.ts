@@ -33,6 +33,11 @@ export interface FlushOutcome {
   next?: PendingFlush;
 }
 
+/** What a join produced; `storedAt`: the key that keeps its message for a rerun, until forgotten. */
+export interface JoinOutcome extends FlushOutcome {
+  storedAt?: string;
+}
+
 /** The group's name in keys, job ids and threads: a hash of its key (route and label values). */
 export function groupHash(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 20);
@@ -82,16 +87,17 @@ export class GroupStore {
    *
    * Returns per request the message to deliver (if any) and the flush to schedule (if any): the
    * caller (re)schedules it, idempotently by its sequence number. Notifications joined before
-   * change nothing and give back what their join gave (the message stored with it), so a job that
-   * runs again after a crash delivers and schedules what the crash may have lost.
+   * change nothing and give back what their join gave (the message stored with it, until the
+   * caller has queued it and called forgetJoins), so a job that runs again after a crash delivers
+   * and schedules what the crash may have lost.
    */
   async join(
     receiver: string,
     requests: readonly JoinRequest[],
     now: number,
     opts: { sendResolved: boolean },
-  ): Promise<FlushOutcome[]> {
-    const outcomes: FlushOutcome[] = new Array<FlushOutcome>(requests.length);
+  ): Promise<JoinOutcome[]> {
+    const outcomes: JoinOutcome[] = new Array<JoinOutcome>(requests.length);
     let todo = requests.map((r, i) => {
       const hash = groupHash(r.ref.key);
       const ids = createHash('sha256');
@@ -137,7 +143,8 @@ export class GroupStore {
       todo.forEach((t, j) => {
         const [status, stored] = results[j] ?? [-1];
         if (status === -1) again.push(t);
-        else outcomes[t.i] = status === 0 && stored ? (JSON.parse(stored) as FlushOutcome) : (local[j] ?? {});
+        else if (stored) outcomes[t.i] = { ...(JSON.parse(stored) as FlushOutcome), storedAt: t.joinKey };
+        else outcomes[t.i] = local[j] ?? {};
       });
       todo = again;
     }
@@ -186,6 +193,14 @@ export class GroupStore {
       await pause(attempt);
     }
     throw new Error(`group ${hash} at receiver ${receiver} kept changing: ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * Forgets the messages joins kept for a rerun (`JoinOutcome.storedAt`), once they are queued for
+   * delivery: a rerun from then on finds them queued (or sent) by their ids.
+   */
+  async forgetJoins(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.unlink(...keys);
   }
 
   /** The whole group as stored (for inspection and tests). */

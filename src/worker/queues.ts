@@ -166,15 +166,16 @@ export class Queues {
    */
   async deliverAll(notifications: readonly Notification[]): Promise<void> {
     const { alone, grouped } = partitionGrouped(notifications, this.config.receivers);
-    if (grouped.length > 0)
-      alone.push(
-        ...(await joinGroups(grouped, {
-          config: this.config,
-          keys: this.keys,
-          queues: this.deliver,
-          now: Date.now(),
-        })),
-      );
+    const joined =
+      grouped.length > 0
+        ? await joinGroups(grouped, {
+            config: this.config,
+            keys: this.keys,
+            queues: this.deliver,
+            now: Date.now(),
+          })
+        : undefined;
+    if (joined) alone.push(...joined.messages);
     const byReceiver = new Map<string, Notification[]>();
     for (const n of alone) {
       const list = byReceiver.get(n.receiver) ?? [];
@@ -203,6 +204,8 @@ export class Queues {
         );
       }),
     );
+    // The groups' messages are queued: their rerun copies can go.
+    await joined?.forget();
   }
 
   async close(): Promise<void> {

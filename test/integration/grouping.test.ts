@@ -283,6 +283,13 @@ describe('grouping: racing and reruns', () => {
       // The same join much later (a job rerun from its done marker) gives the same messages back.
       const rerun = await stores[0]?.join('hook', requests, now + 30_000, { sendResolved: true });
       expect(rerun).toEqual(outcomes[0]);
+      // Once the messages are queued, their copies are forgotten: a rerun then adds nothing, and
+      // tells nothing again (the queued messages carry on under their ids).
+      await stores[0]?.forgetJoins((outcomes[0] ?? []).map((o) => o.storedAt as string));
+      const afterQueued = await stores[0]?.join('hook', requests, now + 60_000, { sendResolved: true });
+      expect(afterQueued?.every((o) => o.message === undefined && o.next === undefined)).toBe(true);
+      const unchanged = await stores[0]?.read('hook', groupHash(requests[7]?.ref.key as string));
+      expect(unchanged).toEqual(group);
     } finally {
       for (const w of writers) w.disconnect();
     }
@@ -456,6 +463,15 @@ describe('grouping: a storm of new groups', () => {
       expect(received.every((n) => /^group:[0-9a-f]{20}$/.test(n.thread))).toBe(true);
       const flushJobs = (await queue.getCompleted()).filter((j) => j.name === GROUP_JOB);
       expect(flushJobs).toHaveLength(0);
+      // The messages kept for a rerun of the joining job are gone once they were queued.
+      const [, joins] = await connection.scan(
+        '0',
+        'MATCH',
+        `${k.config.redis.prefix}:*:join:*`,
+        'COUNT',
+        100_000,
+      );
+      expect(joins).toEqual([]);
     } finally {
       await queue.close();
       connection.disconnect();
