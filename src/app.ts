@@ -8,7 +8,7 @@ import { TelegramUpdates, telegramWebhooks } from './channels/telegram/updates.j
 import type { KlaxonConfig } from './config/schema.js';
 import { recordBounds } from './digest/config.js';
 import { DigestRunner } from './digest/digest-runner.js';
-import { StateCaps } from './ingest/caps.js';
+import { recentlyTrackedMs, StateCaps } from './ingest/caps.js';
 import { buildServer } from './ingest/server.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { healthReport } from './ops/health.js';
@@ -246,10 +246,16 @@ export class App {
       health,
       ready: async () => (await health()).status !== 'down',
       metrics: this.metrics,
-      caps: new StateCaps(fast, this.keys, config.rules, {
-        maxSources: config.limits.max_sources,
-        maxSeriesPerSource: config.limits.max_series_per_source,
-      }),
+      caps: new StateCaps(
+        fast,
+        this.keys,
+        config.rules,
+        {
+          maxSources: config.limits.max_sources,
+          maxSeriesPerSource: config.limits.max_series_per_source,
+        },
+        recentlyTrackedMs(config.limits.idle_evict),
+      ),
       alerts: this.alertApi as RedisAlertApi,
       clock: this.clock,
       logger: this.logger,

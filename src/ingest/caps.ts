@@ -14,8 +14,9 @@ import type { Redis } from 'ioredis';
 import { RuleEngine } from '../detectors/rules/engine.js';
 import type { RuleConfig } from '../detectors/rules/schema.js';
 import type { IngestBatch } from '../model/batch.js';
+import { labelsKey } from '../model/fingerprint.js';
 import { formatPath, type FieldError } from '../model/inputs.js';
-import { sourceOfKey } from '../state/eviction.js';
+import { idleLimits } from '../state/eviction.js';
 import type { Keys } from '../state/keys.js';
 import { crossSlotPipeline } from '../state/redis-connect.js';
 import { unwrap } from '../state/redis-errors.js';
@@ -84,7 +85,7 @@ export function capVerdict(
     }
     for (const s of item.series) {
       if (keys.has(s.key)) continue;
-      const source = sourceOfKey(s.key);
+      const source = item.source;
       const n = series.get(source) ?? 0;
       if (n >= limits.maxSeriesPerSource) {
         errors.push({
@@ -119,9 +120,47 @@ export interface ItemPaths {
   source(i: number): string;
 }
 
+/**
+ * Sources and series this process found tracked lately (Redis said so, or a request it let in
+ * named them): a request that names only these adds nothing, so it fits whatever the counts, and
+ * is let in without reading Redis. An entry counts for `ttlMs` (shorter than the idle time after
+ * which a sweep may forget it); at most `max` are kept, all forgotten when full.
+ */
+class RecentlyTracked {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 200_000,
+  ) {}
+
+  has(key: string, now: number): boolean {
+    const at = this.seen.get(key);
+    return at !== undefined && now - at < this.ttlMs;
+  }
+
+  add(key: string, now: number): void {
+    if (this.seen.size >= this.max) this.seen.clear();
+    this.seen.set(key, now);
+  }
+}
+
+/**
+ * How long the caps take a source or series found tracked as tracked without asking again: a
+ * minute, or half the idle time after which a sweep may forget it, whichever is shorter.
+ */
+export function recentlyTrackedMs(idle: { series: number | 'never'; sources: number | 'never' }): number {
+  const { seriesMs, sourcesMs } = idleLimits(idle);
+  return Math.min(60_000, (seriesMs ?? Infinity) / 2, (sourcesMs ?? Infinity) / 2);
+}
+
+/** A source among the recently tracked (state keys start with a rule name and a `|`). */
+const sourceEntry = (source: string): string => `source:${source}`;
+
 /** Checks requests against the caps, reading Redis (the HTTP path's fail-fast connection). */
 export class StateCaps {
   private readonly engine: RuleEngine;
+  private readonly recent: RecentlyTracked;
   /**
    * Its first connection: awaited (as the queue awaits its own) so that a process just started
    * does not refuse; once connected, a Redis that is away fails the check at once (503).
@@ -133,35 +172,67 @@ export class StateCaps {
     private readonly keys: Keys,
     rules: readonly RuleConfig[],
     readonly limits: CapLimits,
+    /** How long a source or series found tracked is taken as tracked without asking Redis (ms). */
+    recentMs = 60_000,
   ) {
     this.engine = new RuleEngine(rules);
+    this.recent = new RecentlyTracked(recentMs);
     this.connected =
       redis.status === 'ready'
         ? Promise.resolve()
         : new Promise((resolve) => redis.once('ready', () => resolve()));
   }
 
-  /** A request's items with the state keys each would touch (the rules' plan, item by item). */
+  /** A request's items with the state keys each would touch (the rules' keys, item by item). */
   items(batch: Pick<IngestBatch, 'snapshots' | 'events' | 'alerts'>, paths: ItemPaths): CapItem[] {
-    const none = { snapshots: [], events: [], alerts: [] };
     const out: CapItem[] = [];
-    const add = (i: number, source: string, part: Partial<IngestBatch>) => {
-      const plan = this.engine.plan({ ...none, ...part });
-      const series = plan.visits.map((v) => {
-        const at = v.sample
-          ? [...paths.item(i), 'metrics', v.sample.metric]
-          : v.event
-            ? [...paths.item(i), 'type']
-            : undefined;
-        return { key: v.key, path: at ? formatPath(at) : paths.source(i) };
+    const add = (i: number, source: string, input: Pick<IngestBatch, 'snapshots' | 'events' | 'alerts'>) => {
+      const series: CapItem['series'] = [];
+      this.engine.eachKey(input, (key, sample, event) => {
+        // Where the key comes from in the body, spelled out only for an error.
+        const at = (): string =>
+          sample
+            ? formatPath([...paths.item(i), 'metrics', sample.metric])
+            : event
+              ? formatPath([...paths.item(i), 'type'])
+              : paths.source(i);
+        series.push({
+          key,
+          get path() {
+            return at();
+          },
+        });
       });
       out.push({ source, sourcePath: paths.source(i), series });
     };
-    batch.snapshots.forEach((s, i) => add(i, s.source, { snapshots: [s] }));
-    batch.events.forEach((e, i) => add(i, e.source, { events: [e] }));
+    batch.snapshots.forEach((s, i) => add(i, s.source, { snapshots: [s], events: [], alerts: [] }));
+    batch.events.forEach((e, i) => add(i, e.source, { snapshots: [], events: [e], alerts: [] }));
     batch.alerts.forEach((a, i) => {
-      if (a.labels.source) add(i, a.labels.source, { alerts: [a] });
+      if (a.labels.source) add(i, a.labels.source, { snapshots: [], events: [], alerts: [a] });
     });
+    return out;
+  }
+
+  /**
+   * What a request must have been found tracked lately to be let in without a read: each source;
+   * each snapshot's source, labels and metric names (the state keys of a sample follow from
+   * them); each event's and alert's state keys.
+   */
+  private entries(batch: Pick<IngestBatch, 'snapshots' | 'events' | 'alerts'>): string[] {
+    const out: string[] = [];
+    for (const s of batch.snapshots) {
+      let metrics = '';
+      for (const m in s.metrics) metrics += `${m}\u0000`;
+      out.push(sourceEntry(s.source), `snapshot:${s.source}\u0000${labelsKey(s.labels)}\u0000${metrics}`);
+    }
+    const other = {
+      snapshots: [],
+      events: batch.events,
+      alerts: batch.alerts.filter((a) => a.labels.source),
+    };
+    for (const e of other.events) out.push(sourceEntry(e.source));
+    for (const a of other.alerts) out.push(sourceEntry(a.labels.source as string));
+    this.engine.eachKey(other, (key) => out.push(key));
     return out;
   }
 
@@ -172,12 +243,8 @@ export class StateCaps {
     for (const it of items) {
       const set = bySource.get(it.source) ?? new Set<string>();
       bySource.set(it.source, set);
-      for (const s of it.series) {
-        const src = sourceOfKey(s.key);
-        const other = bySource.get(src) ?? new Set<string>();
-        bySource.set(src, other);
-        other.add(s.key);
-      }
+      // A state key is `<rule>|<source>|…` of the input's own source (src/state/eviction.ts).
+      for (const s of it.series) set.add(s.key);
     }
     const pipe = crossSlotPipeline(this.redis);
     for (let s = 0; s < k.shards; s++) pipe.zcard(k.sourcesSeen(s));
@@ -230,6 +297,9 @@ export class StateCaps {
     paths: ItemPaths,
     ms: number,
   ): Promise<CapVerdict | undefined> {
+    const now = Date.now();
+    const entries = this.entries(batch);
+    if (entries.every((e) => this.recent.has(e, now))) return undefined;
     const items = this.items(batch, paths);
     if (items.length === 0) return undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -245,7 +315,13 @@ export class StateCaps {
       return this.counts(items);
     };
     try {
-      return capVerdict(items, await Promise.race([read(), late]), this.limits);
+      const counts = await Promise.race([read(), late]);
+      const verdict = capVerdict(items, counts, this.limits);
+      if (verdict) {
+        for (const source of counts.knownSources) this.recent.add(sourceEntry(source), now);
+        for (const key of counts.knownSeries) this.recent.add(key, now);
+      } else for (const e of entries) this.recent.add(e, now);
+      return verdict;
     } finally {
       clearTimeout(timer);
     }

@@ -77,14 +77,17 @@ function findSentinels(value: unknown, path: PropertyKey[], out: FieldError[]): 
  * too deep; undefined when it does not. A linear scan of the text that needs no valid JSON.
  */
 function tooDeep(text: string, max: number): PropertyKey[] | undefined {
-  // First whether it is too deep at all (strings skipped whole), then, rarely, where.
+  // First whether it is too deep at all, jumping from one quote or bracket to the next (strings
+  // skipped whole), then, rarely, where.
   let depth = 0;
   let deeper = false;
-  for (let i = 0; i < text.length && !deeper; i++) {
+  const next = /["{}[\]]/g;
+  while (!deeper && next.test(text)) {
+    const i = next.lastIndex - 1;
     const c = text.charCodeAt(i);
-    if (c === 34 /* " */) i = closingQuote(text, i);
+    if (c === 34 /* " */) next.lastIndex = closingQuote(text, i) + 1;
     else if (c === 123 /* { */ || c === 91 /* [ */) deeper = ++depth > max;
-    else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+    else depth--;
   }
   if (!deeper) return undefined;
 
@@ -152,21 +155,31 @@ function refuseProtoKey(text: string, value: unknown): void {
   throw invalidInput(`${path}: ${message}`, [{ path, message }]);
 }
 
+/** Bodies up to this size are parsed before their depth is checked (see parseJsonBody). */
+const PARSE_FIRST_MAX_BYTES = 128 * 1024;
+
 /** Parses a JSON request body; throws an HttpError (400) naming what is wrong. */
 export function parseJsonBody(text: string, opts: JsonBodyOptions = {}): unknown {
   if (text.trim() === '')
     throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON document');
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
-  const deep = tooDeep(text, maxDepth);
-  if (deep) {
+  const refuseDeep = (deep: PropertyKey[] | undefined): void => {
+    if (!deep) return;
     const path = formatPath(deep);
     const message = `is nested deeper than the limit of ${maxDepth} levels of objects and arrays (server.max_json_depth)`;
     throw invalidInput(`${path || '(body)'}: ${message}`, [{ path, message }]);
-  }
+  };
+  // A small body is parsed first (V8 parses any depth without recursion) and what is too deep is
+  // refused right after, before anything walks the value: cheaper than reading the text. A large
+  // one is read as text first, so that a deep one is refused without being built.
+  const textFirst = text.length > PARSE_FIRST_MAX_BYTES;
+  if (textFirst) refuseDeep(tooDeep(text, maxDepth));
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
+    // Malformed: the text itself is checked before the repairs below walk what they parse.
+    if (!textFirst) refuseDeep(tooDeep(text, maxDepth));
     const quoted = quoteNonFinite(text);
     if (quoted !== undefined) {
       let reparsed: unknown;
@@ -192,8 +205,49 @@ export function parseJsonBody(text: string, opts: JsonBodyOptions = {}): unknown
     const detail = err instanceof Error ? err.message : String(err);
     throw new HttpError(400, 'invalid_json', `malformed JSON: ${detail}`);
   }
+  if (!textFirst) refuseDeep(deeperThan(value, maxDepth));
   refuseProtoKey(text, value);
   return value;
+}
+
+/**
+ * Where a parsed value nests objects and arrays deeper than `max`, as the path of the first
+ * container too deep (in document order); undefined when it does not. Without recursion, and
+ * touching only containers: a snapshot's numbers cost a type check each.
+ */
+function deeperThan(root: unknown, max: number): PropertyKey[] | undefined {
+  interface Frame {
+    value: object;
+    depth: number;
+    key: PropertyKey;
+    parent?: Frame;
+  }
+  if (typeof root !== 'object' || root === null) return undefined;
+  const stack: Frame[] = [{ value: root, depth: 1, key: '' }];
+  for (let frame = stack.pop(); frame; frame = stack.pop()) {
+    if (frame.depth > max) {
+      const path: PropertyKey[] = [];
+      for (let f: Frame | undefined = frame; f?.parent; f = f.parent) path.unshift(f.key);
+      return path;
+    }
+    const children: Frame[] = [];
+    const v = frame.value as Record<string, unknown>;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const c: unknown = v[i];
+        if (typeof c === 'object' && c !== null)
+          children.push({ value: c, depth: frame.depth + 1, key: i, parent: frame });
+      }
+    } else
+      for (const k in v) {
+        const c = v[k];
+        if (typeof c === 'object' && c !== null)
+          children.push({ value: c, depth: frame.depth + 1, key: k, parent: frame });
+      }
+    // The first child on top, so that the walk goes in document order.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Frame);
+  }
+  return undefined;
 }
 
 /** The index of the quote that closes the JSON string opening at `open` (or the text's length). */

@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
  * `{g}`: the transactions and scripts of delivery and grouping mix them. The same names serve a
  * single Redis and a cluster.
  */
+/** Sources whose lane a Keys instance remembers, at most. */
+const SHARD_CACHE_MAX = 100_000;
+
 export class Keys {
+  private readonly shardCache = new Map<string, number>();
+
   constructor(
     readonly prefix: string,
     readonly shards: number,
@@ -15,7 +20,14 @@ export class Keys {
 
   /** The lane a source's inputs go through. Stable for a given number of shards. */
   shardOf(source: string): number {
-    return createHash('md5').update(source).digest().readUInt32BE(0) % this.shards;
+    let shard = this.shardCache.get(source);
+    if (shard === undefined) {
+      shard = createHash('md5').update(source).digest().readUInt32BE(0) % this.shards;
+      // Sources are few and come back with every input: remember them (a bounded memory).
+      if (this.shardCache.size >= SHARD_CACHE_MAX) this.shardCache.clear();
+      this.shardCache.set(source, shard);
+    }
+    return shard;
   }
 
   private tag(shard: number): string {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -9,6 +10,8 @@ import {
   normaliseSnapshots,
   normaliseTs,
   parseIsoTime,
+  plainSnapshot,
+  snapshotInputSchema,
   sourceSchema,
 } from '../../src/model/inputs.js';
 import { DEFAULT_MAX_JSON_DEPTH, parseJsonBody } from '../../src/ingest/json.js';
@@ -188,6 +191,14 @@ describe('parseJsonBody: nesting depth', () => {
     );
   });
 
+  it('gives the same answers for a large body (read as text first) as for a small one', () => {
+    const pad = 'x'.repeat(200 * 1024);
+    for (const body of [(d: string) => `{"d":${d}}`, (d: string) => `{"pad":"${pad}","d":${d}}`]) {
+      expect(parseJsonBody(body(objects(31)))).toHaveProperty('d');
+      expect(fail(body(objects(32))).errors?.[0]?.path).toBe(`d.${'a'.repeat(31).split('').join('.')}`);
+    }
+  });
+
   it('checks the depth before the syntax', () => {
     expect(fail(`${'['.repeat(5000)}`).message).toMatch(/limit of 32 levels/);
     expect(fail('{"a": [1,}').code).toBe('invalid_json');
@@ -289,5 +300,86 @@ describe('limits and their messages', () => {
     expect(!r.ok && r.errors.map((e) => e.path)).toEqual(['[1].ts']);
     // replays (no bound) take any plausible time
     expect(normaliseEvents({ type: 'b', ts: '2999-01-01T00:00:00Z' }, ctx).ok).toBe(true);
+  });
+});
+
+describe('snapshots: the plain path and the schema give the same answers', () => {
+  /** Mostly valid parts (so that both answers are tested), with every kind of wrong one mixed in. */
+  const mostly = <T, U>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<U>) =>
+    fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: bad, weight: 1 });
+  const name = mostly(
+    fc.constantFrom('equity', 'pnl_daily', 'api.latency_ms', 'a:b-c', '_x', 'x'.repeat(128)),
+    fc.oneof(fc.constantFrom('', '1bad', 'has space', 'x'.repeat(129), 'ünï'), fc.string({ maxLength: 6 })),
+  );
+  const source = mostly(
+    fc.constantFrom(undefined, 'bot-1', 'team/bot.1', 'a@b:c', 'x'.repeat(128)),
+    fc.oneof(
+      fc.constantFrom('', '/lead', 'a//b', 'a/./b', 'a/..', 'sp ace', 'x'.repeat(129)),
+      fc.string({ maxLength: 6 }),
+      fc.integer(),
+    ),
+  );
+  const value = mostly(
+    fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()),
+    fc.constantFrom('1.5', null, true, [], {}),
+  );
+  const ts = mostly(
+    fc.constantFrom(undefined, 1795257600, 1795257600.25, 1795257600123, '2026-11-21T10:08:47Z'),
+    fc.oneof(fc.constantFrom(1e14, 12, 'yesterday', null), fc.double()),
+  );
+  const labels = mostly(
+    fc.oneof(
+      fc.constant(undefined),
+      fc.dictionary(fc.oneof(name, fc.constantFrom('exchange', 'é x')), fc.string({ maxLength: 8 }), {
+        maxKeys: 4,
+      }),
+    ),
+    fc.oneof(
+      fc.constantFrom(null, [], 'labels', { source: 'x' }, { ' lead': 'x' }, { tab: 1 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string(), fc.integer()), { maxKeys: 3 }),
+    ),
+  );
+  const metrics = mostly(
+    fc.dictionary(name, value, { minKeys: 1, maxKeys: 5 }),
+    fc.constantFrom(undefined, null, [], 'm', {}),
+  );
+  const snapshot = fc
+    .tuple(source, ts, metrics, labels, fc.integer({ min: 0, max: 19 }))
+    .map(([source, ts, metrics, labels, dice]) => {
+      const raw: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries({ source, ts, metrics, labels })) if (v !== undefined) raw[k] = v;
+      if (dice === 0) raw.extra = 'an unknown field';
+      return raw;
+    });
+
+  it('whatever the plain path accepts, the schema accepts with the same result', () => {
+    let plainTaken = 0;
+    let schemaTaken = 0;
+    fc.assert(
+      fc.property(snapshot, (raw) => {
+        const plain = plainSnapshot(raw);
+        const parsed = snapshotInputSchema.safeParse(raw);
+        if (plain !== undefined) {
+          plainTaken++;
+          expect(parsed.success).toBe(true);
+          expect(plain).toEqual(parsed.data);
+        } else if (parsed.success) schemaTaken++;
+      }),
+      { numRuns: 5000 },
+    );
+    // Both answers were put to the test, not only refusals.
+    expect(plainTaken).toBeGreaterThan(200);
+    expect(schemaTaken).toBeLessThan(plainTaken / 10);
+  });
+
+  it('a bot’s ordinary snapshot takes the plain path', () => {
+    const raw = {
+      source: 'grid-1',
+      ts: 1795257600,
+      metrics: { equity: 10_250.5, pnl_daily: -12.25, open_orders: 3 },
+      labels: { exchange: 'coinbase', symbol: 'BTC-USD' },
+    };
+    expect(plainSnapshot(raw)).toEqual(snapshotInputSchema.parse(raw));
+    expect(plainSnapshot({ metrics: { equity: 1 } })).toEqual({ metrics: { equity: 1 } });
   });
 });

@@ -18,7 +18,7 @@ export function inputFilter(rule: RuleConfig): (source: string, labels: Record<s
 }
 
 export function seriesKey(rule: string, s: Sample): string {
-  return `${rule}|${s.source}|${s.metric}|${labelsKey(s.labels)}`;
+  return `${rule}|${s.source}|${s.metric}|${s.labelsKey ?? labelsKey(s.labels)}`;
 }
 
 /** Labels of an event that a rule groups by (`by: [symbol]`); `symbol` comes from the event itself. */

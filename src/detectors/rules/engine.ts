@@ -1,4 +1,5 @@
 import type { BotEvent, IngestBatch } from '../../model/batch.js';
+import { labelsKey } from '../../model/fingerprint.js';
 import type { AlertSignal } from '../../model/signal.js';
 import { absenceRule } from './absence.js';
 import { anomalyRule } from './anomaly.js';
@@ -91,6 +92,14 @@ export class RuleEngine {
     return { visits, keys };
   }
 
+  /**
+   * Calls `fn` with each state key the inputs would touch, and the sample or event that touches
+   * it: the plan's keys without building a plan (the ingest's check of limits).
+   */
+  eachKey(input: Evaluable, fn: (key: string, sample?: Sample, event?: BotEvent) => void): void {
+    this.visit(input, (_rule, key, sample, event) => fn(key, sample, event));
+  }
+
   /** Every state key the inputs will read. */
   keysFor(input: Evaluable): Set<string> {
     return this.plan(input).keys;
@@ -162,15 +171,18 @@ export class RuleEngine {
     const sources = new Set<string>();
     for (const snap of input.snapshots) {
       sources.add(snap.source);
+      let labels: string | undefined;
       for (const metric in snap.metrics) {
         const rules = this.byMetric.get(metric);
         if (!rules) continue;
+        labels ??= labelsKey(snap.labels);
         const sample: Sample = {
           source: snap.source,
           metric,
           labels: snap.labels,
           value: snap.metrics[metric] as number,
           ts: snap.ts,
+          labelsKey: labels,
         };
         for (const rule of rules) {
           const key = rule.keyForSample?.(sample);

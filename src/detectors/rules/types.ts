@@ -9,6 +9,8 @@ export interface Sample {
   labels: Record<string, string>;
   value: number;
   ts: number;
+  /** `labelsKey(labels)`, computed once per snapshot when the engine made the sample. */
+  labelsKey?: string;
 }
 
 /**
