@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { GroupRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
+import { unwrap } from '../state/redis-errors.js';
 import { SENT_TTL_SEC } from '../worker/delivery-store.js';
 import { GROUP_FLUSH_LUA, GROUP_JOIN_LUA } from './group-lua.js';
 import {
@@ -113,7 +114,7 @@ export class GroupStore {
     });
     for (let attempt = 0; attempt < MAX_ATTEMPTS && todo.length > 0; attempt++) {
       if (attempt > 0) await pause(attempt);
-      const loaded = await Promise.all(todo.map((t) => this.load(t.key, t.fps)));
+      const loaded = await this.loadMany(todo);
       const keys: string[] = [];
       const args: (string | number)[] = [FLUSH_RESULT_TTL_SEC];
       const local: FlushOutcome[] = [];
@@ -209,29 +210,49 @@ export class GroupStore {
   }
 
   /** The group's version and state: all of it, or only the members (and gone entries) of `fps`. */
-  private async load(key: string, fps?: readonly string[]): Promise<{ version: number; state: GroupState }> {
+  /** The group's version and whole state. */
+  private async load(key: string): Promise<{ version: number; state: GroupState }> {
     const state: GroupState = { members: new Map(), gone: new Map() };
-    if (fps === undefined) {
-      const all = await this.redis.hgetall(key);
-      for (const [field, value] of Object.entries(all)) {
-        if (field === 'meta') state.meta = JSON.parse(value) as GroupMeta;
-        else if (field.startsWith('m:')) state.members.set(field.slice(2), JSON.parse(value) as Member);
-        else if (field.startsWith('g:')) state.gone.set(field.slice(2), JSON.parse(value) as Gone);
-      }
-      return { version: Number(all.v ?? 0), state };
+    const all = await this.redis.hgetall(key);
+    for (const [field, value] of Object.entries(all)) {
+      if (field === 'meta') state.meta = JSON.parse(value) as GroupMeta;
+      else if (field.startsWith('m:')) state.members.set(field.slice(2), JSON.parse(value) as Member);
+      else if (field.startsWith('g:')) state.gone.set(field.slice(2), JSON.parse(value) as Gone);
     }
-    const fields = ['v', 'meta', ...fps.flatMap((fp) => [`m:${fp}`, `g:${fp}`])];
-    const values = await this.redis.hmget(key, ...fields);
-    const [v, meta] = values;
-    if (meta) state.meta = JSON.parse(meta) as GroupMeta;
-    fps.forEach((fp, i) => {
-      const m = values[2 + i * 2];
-      const g = values[3 + i * 2];
-      if (m) state.members.set(fp, JSON.parse(m) as Member);
-      if (g) state.gone.set(fp, JSON.parse(g) as Gone);
-    });
-    return { version: Number(v ?? 0), state };
+    return { version: Number(all.v ?? 0), state };
   }
+
+  /** Several groups' versions, metas and the members (and gone entries) of `fps`, in one write to Redis. */
+  private async loadMany(
+    groups: readonly { key: string; fps: readonly string[] }[],
+  ): Promise<{ version: number; state: GroupState }[]> {
+    const pipe = this.redis.pipeline();
+    for (const g of groups) pipe.hmget(g.key, ...memberFields(g.fps));
+    const res = (await pipe.exec()) ?? [];
+    return groups.map((g, i) => parseMembers(g.fps, unwrap<(string | null)[]>(res[i])));
+  }
+}
+
+/** The fields read of a group for the members of `fps`: version, meta, then member and gone per fp. */
+function memberFields(fps: readonly string[]): string[] {
+  return ['v', 'meta', ...fps.flatMap((fp) => [`m:${fp}`, `g:${fp}`])];
+}
+
+/** A group's version and state from the values of `memberFields(fps)`. */
+function parseMembers(
+  fps: readonly string[],
+  values: readonly (string | null)[],
+): { version: number; state: GroupState } {
+  const state: GroupState = { members: new Map(), gone: new Map() };
+  const [v, meta] = values;
+  if (meta) state.meta = JSON.parse(meta) as GroupMeta;
+  fps.forEach((fp, i) => {
+    const m = values[2 + i * 2];
+    const g = values[3 + i * 2];
+    if (m) state.members.set(fp, JSON.parse(m) as Member);
+    if (g) state.gone.set(fp, JSON.parse(g) as Gone);
+  });
+  return { version: Number(v ?? 0), state };
 }
 
 /** Keeps one GroupStore per connection and key prefix (its scripts are defined on the connection). */
