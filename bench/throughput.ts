@@ -28,7 +28,7 @@ import { silentLogger } from '../src/ops/logger.js';
 import { METRICS_PER_SNAPSHOT, type LoadOptions, type LoadResult } from './throughput-load.js';
 import { compiledChild, repoRoot, deleteKeys, int, machineLine, mb, num, pct, sleep } from './common.js';
 
-const TARGET_SAMPLES_PER_S = 50_000;
+const TARGET_SAMPLES_PER_S = 300_000;
 const TARGET_P99_MS = 100;
 
 // ---------------------------------------------------------------------------------------------
