@@ -6,9 +6,11 @@
  *
  * The check reads the last-seen indexes the commit script keeps (src/state/eviction.ts) in one
  * pipelined round trip, and plans each item with the rules (which state keys it would touch; no
- * evaluation). It is approximate under concurrency: requests checked at the same time, and
- * batches still queued, are not counted against each other, so a cap may be passed by what
- * those carry (at most `server.max_batch` items per request in flight).
+ * evaluation). A request that names only sources, snapshot shapes and state keys found tracked
+ * in the last minute is let in without either (RecentlyTracked): a bot's steady stream costs no
+ * read. It is approximate under concurrency: requests checked at the same time, and batches
+ * still queued, are not counted against each other, so a cap may be passed by what those carry
+ * (at most `server.max_batch` items per request in flight).
  */
 import type { Redis } from 'ioredis';
 import { RuleEngine } from '../detectors/rules/engine.js';
