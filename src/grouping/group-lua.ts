@@ -7,8 +7,15 @@
  * that ioredis sent again after a lost answer) wrote in between.
  */
 
-/** Writes the fields of a change: `i` points at the count of fields to set in ARGV. */
+/**
+ * Writes the fields of a change: `i` points at the count of fields to set in ARGV; returns the
+ * index just past the change's arguments. `past` finds that index without writing.
+ */
 const APPLY = `
+local function past(i)
+  local dels = i + 1 + 2 * tonumber(ARGV[i])
+  return dels + 1 + tonumber(ARGV[dels])
+end
 local function apply(key, i)
   local sets = tonumber(ARGV[i])
   i = i + 1
@@ -22,6 +29,7 @@ local function apply(key, i)
     redis.call('HDEL', key, ARGV[i])
     i = i + 1
   end
+  return i
 end
 local function keep(key, ttl)
   if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
@@ -63,15 +71,14 @@ return {1, ARGV[4]}
  * with a result stored, {-1} when the group changed since it was read, {2} when there is nothing
  * to write and no result stored.
  */
-export const GROUP_JOIN_LUA = `
+export const GROUP_JOIN_LUA = `${APPLY}
 local out = {}
 local i = 2
 for g = 1, #KEYS / 2 do
   local key, jkey = KEYS[2 * g - 1], KEYS[2 * g]
   local mode, version, ttl, result, meta = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local sets_at = i + 5
-  local dels_at = sets_at + 1 + 2 * tonumber(ARGV[sets_at])
-  i = dels_at + 1 + tonumber(ARGV[dels_at])
+  local change = i + 5
+  i = past(change)
   local done = redis.call('GET', jkey)
   if done then
     out[g] = {0, done}
@@ -83,9 +90,8 @@ for g = 1, #KEYS / 2 do
       out[g] = {-1}
     else
       redis.call('HSET', key, 'v', v + 1, 'meta', meta)
-      for j = sets_at + 1, dels_at - 1, 2 do redis.call('HSET', key, ARGV[j], ARGV[j + 1]) end
-      for j = dels_at + 1, i - 1 do redis.call('HDEL', key, ARGV[j]) end
-      if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+      apply(key, change)
+      keep(key, ttl)
       if result ~= '' then redis.call('SET', jkey, result, 'EX', ARGV[1]) end
       out[g] = {1, result}
     end

@@ -209,7 +209,6 @@ export class GroupStore {
     return (await this.load(this.keys.group(receiver, hash))).state;
   }
 
-  /** The group's version and state: all of it, or only the members (and gone entries) of `fps`. */
   /** The group's version and whole state. */
   private async load(key: string): Promise<{ version: number; state: GroupState }> {
     const state: GroupState = { members: new Map(), gone: new Map() };

@@ -125,11 +125,7 @@ export class DeliveryStore {
    * together leave in one write.
    */
   async markSent(n: Notification, ref: MessageRef | undefined, threadHadRef: boolean): Promise<void> {
-    const sent = this.redis.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
-    if (ref)
-      await Promise.all([sent, this.redis.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC)]);
-    else if (threadHadRef) await Promise.all([sent, this.redis.expire(this.refKey(n), REF_TTL_SEC)]);
-    else await sent;
+    await Promise.all(this.mark(this.redis, n, ref, threadHadRef));
   }
 
   /**
@@ -148,14 +144,18 @@ export class DeliveryStore {
    * replaced it), kept alive when the thread has one, nothing when it has none (a webhook's).
    */
   private mark(
-    m: ChainableCommander,
+    m: {
+      set(key: string, value: string, ex: 'EX', seconds: number): unknown;
+      expire(key: string, seconds: number): unknown;
+    },
     n: Notification,
     ref: MessageRef | undefined,
     threadHadRef: boolean,
-  ): void {
-    m.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC);
-    if (ref) m.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC);
-    else if (threadHadRef) m.expire(this.refKey(n), REF_TTL_SEC);
+  ): unknown[] {
+    const out = [m.set(this.keys.sent(n.id), 'sent', 'EX', SENT_TTL_SEC)];
+    if (ref) out.push(m.set(this.refKey(n), JSON.stringify(ref), 'EX', REF_TTL_SEC));
+    else if (threadHadRef) out.push(m.expire(this.refKey(n), REF_TTL_SEC));
+    return out;
   }
 
   private tally(m: ChainableCommander, receiver: string, count: number, now: number): void {

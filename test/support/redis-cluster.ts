@@ -212,23 +212,6 @@ export class OwnRedisCluster {
   }
 
   /**
-   * Kills the master on `port` (SIGKILL, no goodbye) and waits for its replica to take its slots
-   * over. Returns the promoted replica's port.
-   */
-  async killMaster(port: number): Promise<number> {
-    const replica = await this.replicaOf(port);
-    await this.kill(port);
-    await waitFor(
-      async () =>
-        (await this.nodes(replica).catch(() => [])).some((n) => n.port === replica && n.role === 'master'),
-      20_000,
-      `replica ${replica} to be promoted`,
-    );
-    await this.waitHealthy();
-    return replica;
-  }
-
-  /**
    * A manual failover of the master on `port` (CLUSTER FAILOVER on its replica): the master
    * stops taking writes, the replica catches up with it and takes its slots over, nothing
    * acknowledged is lost. Returns the promoted replica's port.
