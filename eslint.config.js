@@ -11,4 +11,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // The web console: browser code (checked by tsconfig.ui.json with the DOM's types, so no
+    // globals list is needed here), built by scripts/build-ui.mjs.
+    files: ['ui/src/**/*.{ts,tsx}'],
+    rules: {
+      // The session is an HttpOnly cookie and the CSRF token stays in memory: nothing is stored.
+      'no-restricted-globals': ['error', 'localStorage', 'sessionStorage', 'indexedDB'],
+      // No server code in the bundle (it would drag Node modules and zod in).
+      'no-restricted-imports': ['error', { patterns: ['node:*', '**/src/*'] }],
+    },
+  },
 );

@@ -47,7 +47,7 @@ const ROUTING_KEY_PLACEHOLDER = '<routing_key: 32-character Integration Key>';
 function delivery(n: Notification, previous?: MessageRef): Delivery {
   return {
     notification: n,
-    content: describe(n, { publicUrl: PUBLIC_URL }),
+    content: describe(n, { publicUrl: PUBLIC_URL, ui: true }),
     previous,
     signal: AbortSignal.timeout(1_000),
     now: n.createdAt,

@@ -20,7 +20,7 @@ import { firing, FROM, PUBLIC_URL, resolved, TO } from './example-alert.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'docs', 'img');
 function html(n: Notification, previous?: MessageRef): { html: string; ref?: MessageRef } {
-  const content = describe(n, { publicUrl: PUBLIC_URL });
+  const content = describe(n, { publicUrl: PUBLIC_URL, ui: true });
   const mail = buildEmail(
     { notification: n, content, previous, signal: AbortSignal.timeout(1_000), now: n.createdAt },
     FROM,

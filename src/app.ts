@@ -3,7 +3,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Channel } from './channels/channel.js';
-import { createChannel, type ChannelDeps } from './channels/registry.js';
+import { createChannel, targetsOf, type ChannelDeps } from './channels/registry.js';
 import { TelegramUpdates, telegramWebhooks } from './channels/telegram/updates.js';
 import type { KlaxonConfig } from './config/schema.js';
 import { recordBounds } from './digest/config.js';
@@ -16,6 +16,9 @@ import { createLogger } from './ops/logger.js';
 import { KlaxonMetrics } from './ops/metrics.js';
 import { configSilences } from './routing/silences.js';
 import { RedisAlertApi } from './state/alert-api.js';
+import { RedisSessionStore } from './state/session-store.js';
+import { RedisSourcesApi } from './state/sources-api.js';
+import { RedisDeadLetters } from './worker/dead-letters.js';
 import { Keys, queueNames } from './state/keys.js';
 import { connectRedis, redisWhere } from './state/redis-connect.js';
 import { ShardStore, trackedCounts } from './state/shard-store.js';
@@ -103,8 +106,13 @@ export class App {
     const fast = this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
     this.apiQueues = new Queues(config, this.keys, fast);
     const apiQueues = this.apiQueues;
-    this.alertApi = new RedisAlertApi(fast, this.keys, this.clock, (shard, acks) =>
-      apiQueues.enqueueAcks(shard, acks),
+    const receivers = config.receivers;
+    this.alertApi = new RedisAlertApi(
+      fast,
+      this.keys,
+      this.clock,
+      (shard, acks) => apiQueues.enqueueAcks(shard, acks),
+      (r) => (receivers[r] ? targetsOf(receivers[r]) : [undefined]),
     );
 
     if (role !== 'api') await this.startWorkers();
@@ -267,6 +275,15 @@ export class App {
         clock: this.clock,
         logger: this.logger,
       }),
+      sessions: new RedisSessionStore(fast, this.keys, config.server.ui.session_ttl),
+      sources: new RedisSourcesApi(fast, this.keys, this.alertApi as RedisAlertApi, this.clock),
+      deadLetters: new RedisDeadLetters(
+        fast,
+        this.keys,
+        apiQueues.deliver,
+        config.queue.delivery,
+        this.clock,
+      ),
       telegram: telegramWebhooks(config.receivers, {
         acknowledge: (fp, ack) => (this.alertApi as RedisAlertApi).acknowledge(fp, ack),
         clock: this.clock,

@@ -72,6 +72,8 @@ export interface ContentOptions {
    * link (for receivers that cannot post back), valid for ACK_LINK_TTL from the notification.
    */
   linkSecret?: string;
+  /** The web console is served (`server.ui.enabled`): the link to the alert opens its page there. */
+  ui?: boolean;
 }
 
 /** Longest title (in code points); channels with tighter limits cut further. */
@@ -346,11 +348,14 @@ function linksOf(n: Notification, a: AlertView, resolved: boolean, opts: Content
   const runbook = nonEmpty(a.annotations.runbook_url);
   if (runbook !== undefined && !links.some((l) => l.href === runbook.trim()))
     links.push({ href: oneLine(runbook), text: 'Runbook' });
-  if (opts.publicUrl)
+  if (opts.publicUrl) {
+    const base = opts.publicUrl.replace(/\/+$/, '');
+    const fp = encodeURIComponent(a.fingerprint);
     links.push({
-      href: `${opts.publicUrl.replace(/\/+$/, '')}/v1/alerts/${encodeURIComponent(a.fingerprint)}`,
+      href: opts.ui ? `${base}/ui/#/alerts/${fp}` : `${base}/v1/alerts/${fp}`,
       text: 'Alert in Klaxon',
     });
+  }
   const taken = a.acknowledged && (a.acknowledged.until === undefined || a.acknowledged.until > n.createdAt);
   if (opts.publicUrl && opts.linkSecret && ACKABLE_KINDS.has(n.kind) && !resolved && !taken) {
     const href = ackLink(

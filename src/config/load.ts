@@ -35,7 +35,8 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-const REPO_ROOT = path.resolve(
+/** The folder of package.json, from src/ (tsx) or dist/src/ (built). */
+export const REPO_ROOT = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
   '..',

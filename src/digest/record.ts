@@ -12,8 +12,10 @@ import type { AlertRecord, TradeRecord } from './types.js';
  *   that minute), heartbeats (`hb|<minute>` → count) and event counts
  *   (`ev|<type>|<key>|<minute>` → count), `<minute>` counted from 00:00 UTC;
  * - `trades`: a list of TradeRecord JSON; `alerts`: a list of AlertRecord JSON;
- * - `meta`: `peak` (the day's highest equity), and for each kind the commit had to leave out
- *   once the day reached its bound, `dropped|<kind>` (how many) and `since|<kind>` (from when).
+ * - `meta`: `peak` (the day's highest equity); the latest input times, `last|snapshot`,
+ *   `last|heartbeat` and `last|p|<metric>` (ms, for the console's sources page); and for each kind
+ *   the commit had to leave out once the day reached its bound, `dropped|<kind>` (how many) and
+ *   `since|<kind>` (from when).
  * Bounds keep the start of a day: once full, later entries are counted and left out, never the
  * earlier ones (see the commit script's record section).
  */
@@ -43,8 +45,8 @@ const DAY = 86_400_000;
 
 /**
  * One write of the record section: `P` set a bundle's points (`f`: JSON `[field, value, ...]`),
- * `c` add to a count, `t` push a trade, `a` push an alert record, `x` raise the day's equity
- * peak. `b` is the bundle (source and day) it belongs to; `f` a field (or the JSON of a list
+ * `c` add to a count, `t` push a trade, `a` push an alert record, `x` raise a `meta` field to
+ * `v` (the day's equity peak, the latest input times). `b` is the bundle (source and day) it belongs to; `f` a field (or the JSON of a list
  * entry), `v` a value (or the entry's time).
  */
 export interface RecordOp {
@@ -67,24 +69,26 @@ export class RecordBuilder {
   /** Points by bundle|field: only the last value of a minute is written. */
   private readonly points = new Map<string, { b: number; f: string; ts: number; v: number }>();
   private readonly counts = new Map<string, { b: number; f: string; n: number }>();
-  private readonly peaks = new Map<number, number>();
+  /** `meta` fields raised to the highest value seen, by bundle|field. */
+  private readonly highs = new Map<string, { b: number; f: string; v: number }>();
   private readonly lists: RecordOp[] = [];
 
   /** Series points of the account-level metrics. */
   snapshots(snapshots: readonly Snapshot[]): this {
     for (const s of snapshots) {
+      const b = this.bundle(s.source, s.ts);
+      this.raise(b, 'last|snapshot', s.ts);
       if (s.labels.symbol !== undefined) continue;
-      let b = -1;
       for (const metric in s.metrics) {
         if (!SERIES.has(metric)) continue;
         const v = s.metrics[metric];
         if (v === undefined || !Number.isFinite(v)) continue;
-        if (b < 0) b = this.bundle(s.source, s.ts);
         const f = `p|${metric}|${minuteOfDay(s.ts)}`;
         const key = `${b}|${f}`;
         const had = this.points.get(key);
         if (!had || had.ts <= s.ts) this.points.set(key, { b, f, ts: s.ts, v });
-        if (metric === 'equity') this.peaks.set(b, Math.max(this.peaks.get(b) ?? -Infinity, v));
+        this.raise(b, `last|p|${metric}`, s.ts);
+        if (metric === 'equity') this.raise(b, 'peak', v);
       }
     }
     return this;
@@ -100,6 +104,7 @@ export class RecordBuilder {
         this.lists.push({ op: 't', b, f: JSON.stringify(tradeOf(e, trade)), v: String(e.ts) });
       } else if (e.type === 'heartbeat') {
         this.count(b, `hb|${m}`);
+        this.raise(b, 'last|heartbeat', e.ts);
       } else {
         this.count(b, `ev|${e.type}|${eventKey(e)}|${m}`);
       }
@@ -131,9 +136,16 @@ export class RecordBuilder {
     }
     for (const [b, kv] of points) ops.push({ op: 'P', b, f: JSON.stringify(kv), v: '' });
     for (const c of this.counts.values()) ops.push({ op: 'c', b: c.b, f: c.f, v: String(c.n) });
-    for (const [b, v] of this.peaks) ops.push({ op: 'x', b, f: 'peak', v: String(v) });
+    for (const h of this.highs.values()) ops.push({ op: 'x', b: h.b, f: h.f, v: String(h.v) });
     ops.push(...this.lists);
     return { bundles: this.bundles, ops };
+  }
+
+  private raise(b: number, f: string, v: number): void {
+    const key = `${b}|${f}`;
+    const had = this.highs.get(key);
+    if (!had) this.highs.set(key, { b, f, v });
+    else if (v > had.v) had.v = v;
   }
 
   private count(b: number, f: string): void {

@@ -35,7 +35,7 @@ export interface Acknowledgement {
   at: number;
   /** The acknowledgement lapses then (ms since epoch). */
   until?: number;
-  /** Where it came from: `api`, `cli`, `telegram`, `link`. */
+  /** Where it came from: `api`, `cli`, `ui` (the web console), `telegram`, `link`. */
   via?: string;
 }
 

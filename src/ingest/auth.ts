@@ -12,7 +12,8 @@ import { globMatcher } from '../model/glob.js';
 export interface Principal {
   /** The token's configured name (`alertmanager` for Alertmanager's credential, `anonymous` on open routes). */
   name: string;
-  kind: 'token' | 'alertmanager' | 'anonymous';
+  /** `session`: a console login, made with an admin token (the principal keeps the token's name). */
+  kind: 'token' | 'alertmanager' | 'anonymous' | 'session';
   /** Source names or globs this principal may push. */
   sources: string[];
   admin: boolean;

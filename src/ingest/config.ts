@@ -149,6 +149,16 @@ export const ingestConfigSchema = z.strictObject({
   enqueue_timeout: duration('enqueue_timeout').default(10_000),
   /** Trust X-Forwarded-For (behind a reverse proxy), for per-address rate limits and logs. */
   trust_proxy: z.boolean().default(false),
+  /** The web console at `/ui` (docs/web-console.md). */
+  ui: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How long a login lasts. */
+      session_ttl: duration('ui.session_ttl').default(12 * 3_600_000),
+      /** Where the built web console is (`npm run build` puts it in dist/ui); the default finds it. */
+      dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
 });
 
 export type IngestConfig = z.output<typeof ingestConfigSchema>;

@@ -1,10 +1,13 @@
 /** What the routes of the ingest server share: dependencies, per-request state, auth hooks. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isRedisUnavailable } from '../state/redis-errors.js';
 import type { IngestBatch } from '../model/batch.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
 import type { Logger } from '../ops/logger.js';
 import type { TelegramWebhooks } from '../channels/telegram/updates.js';
 import type { AlertApi } from './alert-api.js';
+import type { DeadLetterApi, Session, SessionStore, SourcesApi } from './ui-api.js';
 import type { StateCaps } from './caps.js';
 import type { DigestApi } from './routes-digest.js';
 import type { Authenticator } from './auth.js';
@@ -32,6 +35,12 @@ export interface IngestDeps {
   digest?: DigestApi;
   /** Telegram receivers in webhook mode; without it `POST /v1/telegram/:receiver` answers 404. */
   telegram?: TelegramWebhooks;
+  /** The web console (`/ui`, `server.ui`): its logins; without it `/ui` answers 404. */
+  sessions?: SessionStore;
+  /** The bots' freshness and series (`GET /v1/sources`); without it those routes answer 404. */
+  sources?: SourcesApi;
+  /** The dead-letter list (`GET /v1/dead-letters`, retry); without it those routes answer 404. */
+  deadLetters?: DeadLetterApi;
   /** ms since epoch. */
   clock: () => number;
   logger: Logger;
@@ -80,6 +89,20 @@ export function accessHooks(ctx: ServerContext, route: string, access: Access) {
       st.route = route;
       st.access = access;
       const header = req.headers.authorization;
+      // The web console's pages call the admin routes with their login cookie instead of a token.
+      if (access === 'admin' && header === undefined && ctx.deps.sessions) {
+        const session = await sessionOf(ctx, req);
+        if (session) {
+          st.principal = { name: session.name, kind: 'session', sources: ['*'], admin: true };
+          if (!csrfOk(req, session))
+            st.authFailure = new HttpError(
+              403,
+              'csrf',
+              'a change made with the console login needs the x-klaxon-csrf header of its session',
+            );
+          return;
+        }
+      }
       const outcome = ctx.auth.authenticate(typeof header === 'string' ? header : undefined, access);
       if (outcome.ok) {
         st.principal = outcome.principal;
@@ -115,4 +138,38 @@ export function principalOf(req: FastifyRequest): Principal {
   const p = requestState(req).principal;
   if (!p) throw new HttpError(401, 'unauthorized', 'credentials required');
   return p;
+}
+
+/** The cookie that holds a console login (HTTP-only, SameSite=Strict). */
+export const SESSION_COOKIE = 'klaxon_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The console login of a request's cookie, if it has a live one; Redis away is a 503. */
+export async function sessionOf(ctx: ServerContext, req: FastifyRequest): Promise<Session | undefined> {
+  const id = req.cookies[SESSION_COOKIE];
+  if (!ctx.deps.sessions || !id) return undefined;
+  try {
+    return await ctx.deps.sessions.get(id);
+  } catch (err) {
+    if (!isRedisUnavailable(err)) throw err;
+    const e = new HttpError(
+      503,
+      'queue_unavailable',
+      'Redis is unavailable, so the login could not be checked; try again later',
+      undefined,
+      { 'retry-after': '5' },
+    );
+    e.cause = err;
+    throw e;
+  }
+}
+
+/** A change (not a read) made with a login must carry the session's CSRF token in a header. */
+export function csrfOk(req: FastifyRequest, session: Session): boolean {
+  if (SAFE_METHODS.has(req.method)) return true;
+  const sent = req.headers['x-klaxon-csrf'];
+  if (typeof sent !== 'string') return false;
+  const a = createHash('sha256').update(sent).digest();
+  const b = createHash('sha256').update(session.csrf).digest();
+  return timingSafeEqual(a, b);
 }

@@ -16,6 +16,7 @@ import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
 import { isRedisUnavailable } from '../state/redis-errors.js';
 import { regexProblem } from '../routing/matchers.js';
+import { RECORDED_SERIES } from '../digest/record.js';
 
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -23,6 +24,8 @@ const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Most alerts one page of `GET /v1/alerts` holds, and how many without `limit`. */
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 100;
+/** Longest window of `GET /v1/sources/:source/series`. */
+export const MAX_SERIES_HOURS = 24;
 
 const listQuerySchema = z.strictObject(
   {
@@ -210,6 +213,43 @@ export async function withRedis<T>(ctx: ServerContext, call: () => Promise<T>): 
   }
 }
 
+const seriesQuerySchema = z.strictObject(
+  {
+    metric: z.enum([...RECORDED_SERIES, 'heartbeats'], {
+      error: `must be one of ${[...RECORDED_SERIES, 'heartbeats'].join(', ')}`,
+    }),
+    hours: z
+      .string()
+      .regex(/^\d{1,2}$/, { error: `must be a whole number of hours from 1 to ${MAX_SERIES_HOURS}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(1, { error: `must be a whole number of hours from 1 to ${MAX_SERIES_HOURS}` })
+          .max(MAX_SERIES_HOURS, { error: `must be at most ${MAX_SERIES_HOURS}` }),
+      )
+      .default(6),
+  },
+  { error: 'must be an object' },
+);
+
+const deadLetterQuerySchema = z.strictObject(
+  {
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(1)
+          .max(MAX_PAGE_LIMIT, { error: `must be at most ${MAX_PAGE_LIMIT}` }),
+      )
+      .default(DEFAULT_PAGE_LIMIT),
+  },
+  { error: 'must be an object' },
+);
+
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { deps } = ctx;
   const alerts = deps.alerts;
@@ -254,7 +294,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
       const ack = {
         by: body.by ?? principalOf(req).name,
         at,
-        via: body.via ?? 'api',
+        via: body.via ?? (principalOf(req).kind === 'session' ? 'ui' : 'api'),
         ...(body.comment ? { comment: body.comment } : {}),
         ...(body.expires !== undefined ? { until: at + body.expires } : {}),
       };
@@ -290,4 +330,53 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): v
       throw new HttpError(404, 'not_found', `no silence with id ${id}`);
     return { deleted: true, id };
   });
+
+  // The bots: what the console's sources page shows.
+  const sources = () => {
+    if (!deps.sources) throw new HttpError(404, 'not_found', 'sources are not available on this server');
+    return deps.sources;
+  };
+  app.get('/v1/sources', admin('sources_list'), async () => {
+    const api = sources();
+    return { sources: await withRedis(ctx, () => api.list()) };
+  });
+  app.get('/v1/sources/:source/series', admin('sources_series'), async (req: FastifyRequest) => {
+    const api = sources();
+    const source = parseOrThrow(sourceSchema, (req.params as { source?: string }).source, ['source']);
+    const q = parseOrThrow(seriesQuerySchema, queryOf(req));
+    const points = await withRedis(ctx, () => api.series(source, q.metric, q.hours));
+    return { source, metric: q.metric, hours: q.hours, points };
+  });
+
+  // Dead letters: notifications that could not be delivered, and sending one again.
+  const deadLetters = () => {
+    if (!deps.deadLetters)
+      throw new HttpError(404, 'not_found', 'dead letters are not available on this server');
+    return deps.deadLetters;
+  };
+  app.get('/v1/dead-letters', admin('dead_letters_list'), async (req: FastifyRequest) => {
+    const api = deadLetters();
+    const q = parseOrThrow(deadLetterQuerySchema, queryOf(req));
+    return withRedis(ctx, () => api.list(q.limit));
+  });
+  app.post(
+    '/v1/dead-letters/:id/retry',
+    admin('dead_letters_retry'),
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const api = deadLetters();
+      const id = pathParam(req, 'id');
+      const outcome = await withRedis(ctx, () => api.retry(id));
+      if (outcome === 'unknown')
+        throw new HttpError(404, 'not_found', `no dead letter of notification ${id}`);
+      if (outcome === 'no-receiver')
+        throw new HttpError(409, 'no_receiver', `the receiver of notification ${id} is no longer configured`);
+      if (outcome === 'partial')
+        throw new HttpError(
+          409,
+          'partial',
+          `only one recipient of notification ${id} refused it; sending it again would reach every recipient twice`,
+        );
+      return reply.code(202).send({ retried: id });
+    },
+  );
 }

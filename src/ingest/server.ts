@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, {
   LogController,
@@ -22,6 +23,7 @@ import { HttpError, QueueUnavailableError, type ErrorBody } from './errors.js';
 import { parseJsonBody } from './json.js';
 import { loggedPath, registerAckLinkRoutes } from './routes-ack-link.js';
 import { registerAdminRoutes } from './routes-admin.js';
+import { registerUiRoutes } from './routes-ui.js';
 import { registerDigestRoutes } from './routes-digest.js';
 import { registerIngestRoutes } from './routes-ingest.js';
 import { registerOpsRoutes } from './routes-ops.js';
@@ -273,6 +275,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
   });
 
+  void app.register(cookie);
   void app.register(rateLimit, {
     global: true,
     max: config.rate_limit.max,
@@ -299,6 +302,7 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     registerTelegramRoutes(scope, ctx);
     registerAckLinkRoutes(scope, ctx);
     registerDigestRoutes(scope, ctx);
+    registerUiRoutes(scope, ctx);
   });
 
   return app;

@@ -23,6 +23,15 @@ export interface HistoryEntry {
   quiet?: boolean;
   kind?: string;
   receiver?: string;
+  /** A notification's id (its sent marker tells whether it went out). */
+  id?: string;
+  /** The silences that held it (ids). */
+  silences?: string[];
+  /**
+   * Not stored: what became of a notification, read from its sent markers when the history is
+   * read (`sent` to every target, `dead` on the dead-letter list, else `pending`).
+   */
+  delivery?: 'sent' | 'dead' | 'pending';
   /** A `firing` notification told at a higher severity than before: the severity told before. */
   from?: string;
   hold?: Hold;

@@ -103,3 +103,8 @@ export function leadAlert(n: Pick<Notification, 'alerts'>): AlertView {
   if (!a) throw new Error('a notification carries at least one alert');
   return a;
 }
+
+/** The id of a notification's copy for one target of its receiver (a Telegram chat). */
+export function targetId(id: string, target: string | undefined): string {
+  return target === undefined ? id : `${id}.${target.replace(/:/g, '_')}`;
+}

@@ -33,7 +33,7 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
     return { status: 'down', redis: { ok: false, error: (err as Error).message } };
   }
   try {
-    const [ingestCounts, deliverCounts, status, deadCount, dead] = await within(
+    const [ingestCounts, deliverCounts, status, deadCount, dead, workers] = await within(
       Promise.all([
         Promise.all(deps.ingest.map((q) => q.getJobCounts('wait', 'active', 'delayed', 'failed'))),
         Promise.all(
@@ -44,6 +44,8 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
         redis.hgetall(keys.receiverStatus()),
         redis.llen(keys.deadLetters()),
         redis.lrange(keys.deadLetters(), 0, 4),
+        // Every process that evaluates has a worker on each lane: those of lane 0 count them.
+        deps.ingest[0]?.getWorkersCount() ?? 0,
       ]),
       1500,
     );
@@ -79,6 +81,7 @@ export async function healthReport(deps: HealthDeps): Promise<HealthReport> {
       status: degraded ? 'degraded' : 'ok',
       redis: { ok: true },
       queues: { ingest },
+      workers: { count: workers },
       receivers,
       deadLetters: {
         count: deadCount,

@@ -100,6 +100,7 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
     if (silenced.length > 0) {
       policy.hold = 'silence';
       policy.holdUntil = Math.max(...silenced.map((s) => s.endsAt));
+      policy.silencedBy = silenced.map((s) => s.id);
     } else if (inhibitedBy(ctx.inhibitRules, a, inhibitors.values())) {
       policy.hold = 'inhibited';
     }
@@ -129,7 +130,11 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
       if (step.acked.via) e.via = step.acked.via;
       out.history.push(e);
     }
-    if (step.held) out.history.push({ ...entry('held'), hold: step.held });
+    if (step.held) {
+      const e: HistoryEntry = { ...entry('held'), hold: step.held };
+      if (step.held === 'silence' && policy.silencedBy) e.silences = policy.silencedBy;
+      out.history.push(e);
+    }
     if (alert && step.intents.length > 0) {
       const ns = route(alert, step.intents, policy, {
         routes: ctx.routes,
@@ -141,6 +146,8 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
       for (const n of ns) {
         if (n.group?.quiet) continue; // leaves its group; nobody is told
         const e: HistoryEntry = { ...entry('notification'), kind: n.kind, receiver: n.receiver };
+        // A member of a group goes out in its group's message, under another id.
+        if (!n.group) e.id = n.id;
         if (n.raisedFrom) e.from = n.raisedFrom;
         out.history.push(e);
       }

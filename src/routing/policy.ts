@@ -20,6 +20,8 @@ export interface AlertPolicy {
   hold?: Exclude<Hold, 'dedup'>;
   /** When that hold is known to end (a silence's end), if it is. */
   holdUntil?: number;
+  /** The silences that hold it (ids), for its history. */
+  silencedBy?: string[];
   /** Escalation steps for the alert (only for alerts severe enough), from its route. */
   escalate?: EscalationStep[];
   /** How often an owed alert whose hold has no known end is looked at again (ms). */

@@ -13,6 +13,7 @@ import type {
 import type { AckInput } from '../model/batch.js';
 import type { Alert } from '../model/alert.js';
 import type { HistoryEntry } from '../model/history.js';
+import { targetId } from '../model/notification.js';
 import { INDEX_PAGE_LUA } from './alert-index-lua.js';
 import {
   decodeCursor,
@@ -41,6 +42,8 @@ export class RedisAlertApi implements AlertApi {
     private readonly clock: () => number,
     /** Queues acknowledgements as an input of a lane (Queues.enqueueAcks). */
     private readonly submitAcks: (shard: number, acks: AckInput[]) => Promise<void>,
+    /** The targets a receiver sends to one by one (a Telegram receiver's chats), for delivery results. */
+    private readonly targetsOf: (receiver: string) => readonly (string | undefined)[] = () => [undefined],
   ) {
     redis.defineCommand('klaxonIndexPage', { numberOfKeys: 1, lua: INDEX_PAGE_LUA });
   }
@@ -149,7 +152,22 @@ export class RedisAlertApi implements AlertApi {
     if (!alert && history.length === 0) return undefined;
     // Newest first, as each log is kept (a fingerprint lives in one shard, so this is one log).
     history.sort((a, b) => b.t - a.t);
+    await this.readDeliveries(history);
     return alert ? { alert, history } : { history };
+  }
+
+  /** Sets `delivery` on the notifications of a history from their sent markers (one MGET). */
+  private async readDeliveries(history: HistoryEntry[]): Promise<void> {
+    const told = history.filter((e) => e.type === 'notification' && e.id !== undefined && e.receiver);
+    const ids = told.map((e) => this.targetsOf(e.receiver as string).map((t) => targetId(e.id as string, t)));
+    const flat = ids.flat();
+    if (flat.length === 0) return;
+    const markers = await this.redis.mget(...flat.map((id) => this.keys.sent(id)));
+    let i = 0;
+    told.forEach((e, j) => {
+      const mine = markers.slice(i, (i += (ids[j] as string[]).length));
+      e.delivery = mine.includes('dead') ? 'dead' : mine.every((m) => m === 'sent') ? 'sent' : 'pending';
+    });
   }
 
   /**

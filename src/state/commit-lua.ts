@@ -139,12 +139,13 @@ section(4, function(_, op, bs, f, v)
   elseif op == 'a' then
     push(b, 3, 'alerts', bound.a, f, v)
   elseif op == 'x' then
-    local peak = redis.call('HGET', key(b, 4), 'peak')
-    if not peak then
-      redis.call('HSET', key(b, 4), 'peak', v)
+    -- Raises a meta field: the day's equity peak, the latest input times.
+    local had = redis.call('HGET', key(b, 4), f)
+    if not had then
+      redis.call('HSET', key(b, 4), f, v)
       created(key(b, 4))
-    elseif tonumber(v) > tonumber(peak) then
-      redis.call('HSET', key(b, 4), 'peak', v)
+    elseif tonumber(v) > tonumber(had) then
+      redis.call('HSET', key(b, 4), f, v)
     end
   end
 end)

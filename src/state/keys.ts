@@ -114,6 +114,10 @@ export class Keys {
   digestReport(slot: number): string {
     return `${this.global()}:digest-report:${slot}`;
   }
+  /** A console login (hash of its cookie's value) → its session JSON, expiring with it. */
+  session(idHash: string): string {
+    return `${this.global()}:session:${idHash}`;
+  }
   silences(): string {
     return `${this.global()}:silences`;
   }

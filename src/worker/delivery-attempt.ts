@@ -180,8 +180,8 @@ async function sendWithin(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('send timed out', 'TimeoutError')), ms);
   const signal = controller.signal;
-  const { public_url: publicUrl, link_secret: linkSecret } = ctx.deps.config.server;
-  const content = describe(n, { publicUrl, linkSecret });
+  const { public_url: publicUrl, link_secret: linkSecret, ui } = ctx.deps.config.server;
+  const content = describe(n, { publicUrl, linkSecret, ui: ui.enabled });
   const timedOut = () =>
     new SendError(`${ctx.channel.type} receiver "${ctx.receiver}": no answer within ${ms} ms`, {
       retryable: true,

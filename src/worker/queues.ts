@@ -6,7 +6,7 @@ import type { KlaxonConfig } from '../config/schema.js';
 import { QueueUnavailableError } from '../ingest/errors.js';
 import type { AckInput, IngestBatch } from '../model/batch.js';
 import { joinGroups, partitionGrouped } from '../grouping/group-jobs.js';
-import type { Notification } from '../model/notification.js';
+import { targetId, type Notification } from '../model/notification.js';
 import { isRedisUnavailable } from '../state/redis-errors.js';
 import { queueNames, type Keys } from '../state/keys.js';
 
@@ -254,9 +254,8 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 /** The delivery of `n` to one target of its receiver: ids (its own and the one before it) suffixed. */
 export function forTarget(n: Notification, target: string | undefined): Notification {
   if (target === undefined) return n;
-  const suffix = `.${target.replace(/:/g, '_')}`;
-  const out: Notification = { ...n, id: n.id + suffix, target };
-  if (n.after !== undefined) out.after = n.after + suffix;
+  const out: Notification = { ...n, id: targetId(n.id, target), target };
+  if (n.after !== undefined) out.after = targetId(n.after, target);
   return out;
 }
 

@@ -355,6 +355,12 @@ describe('describe: links', () => {
       { text: 'Runbook', href: 'https://rb.example/x' },
       { text: 'Alert in Klaxon', href: 'https://klaxon.example/base/v1/alerts/fp%2F1%202' },
     ]);
+    // With the web console served, the link opens the alert's page there.
+    const ui = describeContent(n, { publicUrl: 'https://klaxon.example/base', ui: true });
+    expect(ui.links.at(-1)).toEqual({
+      text: 'Alert in Klaxon',
+      href: 'https://klaxon.example/base/ui/#/alerts/fp%2F1%202',
+    });
   });
 });
 

@@ -17,6 +17,7 @@ describe('ingestConfigSchema', () => {
       rate_limit: { max: 100, window: 1000 },
       enqueue_timeout: 10000,
       trust_proxy: false,
+      ui: { enabled: true, session_ttl: 12 * 3_600_000 },
     });
   });
 

@@ -151,7 +151,7 @@ describe('a daily-loss breach through email, Telegram, Discord and PagerDuty', (
         class: 'daily_loss_limit',
         group: 'grid-1',
       },
-      links: [{ href: `https://klaxon.example.test/v1/alerts/${fp}`, text: 'Alert in Klaxon' }],
+      links: [{ href: `https://klaxon.example.test/ui/#/alerts/${fp}`, text: 'Alert in Klaxon' }],
     });
     expect(resolve).toMatchObject({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: fp });
 
