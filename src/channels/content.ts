@@ -1,7 +1,7 @@
 import { describeDigest } from '../digest/describe.js';
 import { ACK_LINK_TTL, ackLink } from '../ingest/ack-links.js';
 import type { AlertView } from '../model/alert.js';
-import { formatDuration } from '../model/duration.js';
+import { formatDuration } from '../model/time-text.js';
 import { formatIn } from '../model/format.js';
 import { leadAlert, type Notification } from '../model/notification.js';
 import { maxSeverity, type Severity } from '../model/severity.js';

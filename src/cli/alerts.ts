@@ -5,7 +5,8 @@ import { tryParseDuration } from '../model/duration.js';
 import { SEVERITIES, parseSeverity } from '../model/severity.js';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, KlaxonClient } from './client.js';
 import { UsageError, parseFlags, type Command } from './command.js';
-import { alertDetail, alertsTable, ago, iso, printable } from './format.js';
+import { alertDetail, alertsTable, printable } from './format.js';
+import { formatAgo, isoTime } from '../model/time-text.js';
 
 /** Largest page the API gives. */
 const PAGE_MAX = 1000;
@@ -186,7 +187,8 @@ ${CONNECTION_HELP}
       body,
     );
     const k = res.acknowledged;
-    const until = k.until !== undefined ? `, until ${iso(k.until)} (${ago(k.until, Date.now())})` : '';
+    const until =
+      k.until !== undefined ? `, until ${isoTime(k.until)} (${formatAgo(k.until, Date.now())})` : '';
     process.stdout.write(printable(`acknowledged ${res.fingerprint} as ${k.by}${until}`) + '\n');
     return 0;
   },

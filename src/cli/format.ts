@@ -6,7 +6,7 @@
 import { alertTitle } from '../channels/content.js';
 import type { Silence } from '../ingest/alert-api.js';
 import type { Alert } from '../model/alert.js';
-import { formatDuration } from '../model/duration.js';
+import { formatAgo, isoTime } from '../model/time-text.js';
 import { formatIn } from '../model/format.js';
 import type { HistoryEntry } from '../model/history.js';
 import { alertView } from '../routing/notify.js';
@@ -17,29 +17,9 @@ export function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 }
 
-/** ISO 8601 (UTC) of a time in ms; `unknown` for one that is not a time. */
-export function iso(ms: number): string {
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? 'unknown' : d.toISOString();
-}
-
-/**
- * `5m ago`, `1h 5m ago`, `2d 3h ago`, `in 20m`, `just now`: how far `t` is from `now`, to its two
- * largest units.
- */
-export function ago(t: number, now: number): string {
-  const d = now - t;
-  if (!Number.isFinite(d)) return 'unknown';
-  const abs = Math.abs(d);
-  if (abs < 1000) return 'just now';
-  const unit = abs >= 86_400_000 ? 3_600_000 : abs >= 3_600_000 ? 60_000 : 1000;
-  const text = formatDuration(Math.floor(abs / unit) * unit);
-  return d >= 0 ? `${text} ago` : `in ${text}`;
-}
-
 /** `2026-11-21T10:00:00.000Z (5m ago)` */
 export function when(t: number, now: number): string {
-  return `${iso(t)} (${ago(t, now)})`;
+  return `${isoTime(t)} (${formatAgo(t, now)})`;
 }
 
 /** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
@@ -76,7 +56,7 @@ export function alertsTable(alerts: readonly Alert[], now: number): string {
       a.severity,
       a.name,
       a.labels.source ?? '-',
-      ago(a.firingAt ?? a.startsAt, now),
+      formatAgo(a.firingAt ?? a.startsAt, now),
       acknowledgedBy(a, now),
     ]),
   );
@@ -166,7 +146,7 @@ export function alertDetail(
         k.until === undefined
           ? ''
           : k.until <= now
-            ? `, lapsed ${ago(k.until, now)}`
+            ? `, lapsed ${formatAgo(k.until, now)}`
             : `, until ${when(k.until, now)}`;
       facts.push([
         'acknowledged',
@@ -176,7 +156,7 @@ export function alertDetail(
     if (a.owed)
       facts.push([
         'owed',
-        `held back by ${HOLDS[a.owed.hold] ?? a.owed.hold} ${ago(a.owed.since, now)} (${a.owed.severity})`,
+        `held back by ${HOLDS[a.owed.hold] ?? a.owed.hold} ${formatAgo(a.owed.since, now)} (${a.owed.severity})`,
       ]);
     const w = Math.max(...facts.map(([k]) => k.length));
     for (const [k, v] of facts) lines.push(`  ${k.padEnd(w)}  ${v}`);
@@ -205,7 +185,7 @@ export function silencesTable(silences: readonly Silence[], now: number): string
     silences.map((s) => [
       s.id,
       s.matchers.map(matcherText).join(' '),
-      s.startsAt > now ? `starts ${ago(s.startsAt, now)}` : 'active',
+      s.startsAt > now ? `starts ${formatAgo(s.startsAt, now)}` : 'active',
       when(s.endsAt, now),
       s.createdBy,
       s.comment || '-',

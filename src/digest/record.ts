@@ -10,12 +10,12 @@ import type { AlertRecord, TradeRecord } from './types.js';
  * source and UTC day of their own time, in four keys (see `Keys.record`):
  * - `m`: a hash of series points, one a minute (`p|<metric>|<minute>` → the last value pushed in
  *   that minute), heartbeats (`hb|<minute>` → count) and event counts
- *   (`ev|<type>|<key>|<minute>` → count), `<minute>` counted from 00:00 UTC;
+ *   (`ev|<type>|<key>|<minute>` → count), `<minute>` counted from 00:00 UTC; and the latest input
+ *   times (ms) the web console's sources page shows: `last|snapshot`, `last|heartbeat`, and
+ *   `last|p|<metric>` for each recorded series (written with the points, as inputs come);
  * - `trades`: a list of TradeRecord JSON; `alerts`: a list of AlertRecord JSON;
- * - `meta`: `peak` (the day's highest equity); the latest input times, `last|snapshot`,
- *   `last|heartbeat` and `last|p|<metric>` (ms, for the console's sources page); and for each kind
- *   the commit had to leave out once the day reached its bound, `dropped|<kind>` (how many) and
- *   `since|<kind>` (from when).
+ * - `meta`: `peak` (the day's highest equity), and for each kind the commit had to leave out
+ *   once the day reached its bound, `dropped|<kind>` (how many) and `since|<kind>` (from when).
  * Bounds keep the start of a day: once full, later entries are counted and left out, never the
  * earlier ones (see the commit script's record section).
  */
@@ -45,8 +45,8 @@ const DAY = 86_400_000;
 
 /**
  * One write of the record section: `P` set a bundle's points (`f`: JSON `[field, value, ...]`),
- * `c` add to a count, `t` push a trade, `a` push an alert record, `x` raise a `meta` field to
- * `v` (the day's equity peak, the latest input times). `b` is the bundle (source and day) it belongs to; `f` a field (or the JSON of a list
+ * `c` add to a count, `t` push a trade, `a` push an alert record, `x` raise the day's equity
+ * peak. `b` is the bundle (source and day) it belongs to; `f` a field (or the JSON of a list
  * entry), `v` a value (or the entry's time).
  */
 export interface RecordOp {
@@ -69,15 +69,26 @@ export class RecordBuilder {
   /** Points by bundle|field: only the last value of a minute is written. */
   private readonly points = new Map<string, { b: number; f: string; ts: number; v: number }>();
   private readonly counts = new Map<string, { b: number; f: string; n: number }>();
-  /** `meta` fields raised to the highest value seen, by bundle|field. */
-  private readonly highs = new Map<string, { b: number; f: string; v: number }>();
+  private readonly peaks = new Map<number, number>();
+  /** The latest input times of each bundle (index b), as `m` fields: `last|snapshot` → ms. */
+  private readonly lasts: Map<string, number>[] = [];
   private readonly lists: RecordOp[] = [];
 
   /** Series points of the account-level metrics. */
   snapshots(snapshots: readonly Snapshot[]): this {
+    // Snapshots come in runs of one source and day: their bundle is looked up once a run.
+    let b = -1;
+    let last = new Map<string, number>();
+    let source: string | undefined;
+    let dayStart = 0;
     for (const s of snapshots) {
-      const b = this.bundle(s.source, s.ts);
-      this.raise(b, 'last|snapshot', s.ts);
+      if (s.source !== source || s.ts < dayStart || s.ts >= dayStart + DAY) {
+        b = this.bundle(s.source, s.ts);
+        last = this.lasts[b] ??= new Map();
+        source = s.source;
+        dayStart = Math.floor(s.ts / DAY) * DAY;
+      }
+      latest(last, 'last|snapshot', s.ts);
       if (s.labels.symbol !== undefined) continue;
       for (const metric in s.metrics) {
         if (!SERIES.has(metric)) continue;
@@ -87,8 +98,8 @@ export class RecordBuilder {
         const key = `${b}|${f}`;
         const had = this.points.get(key);
         if (!had || had.ts <= s.ts) this.points.set(key, { b, f, ts: s.ts, v });
-        this.raise(b, `last|p|${metric}`, s.ts);
-        if (metric === 'equity') this.raise(b, 'peak', v);
+        latest(last, `last|p|${metric}`, s.ts);
+        if (metric === 'equity') this.peaks.set(b, Math.max(this.peaks.get(b) ?? -Infinity, v));
       }
     }
     return this;
@@ -104,7 +115,7 @@ export class RecordBuilder {
         this.lists.push({ op: 't', b, f: JSON.stringify(tradeOf(e, trade)), v: String(e.ts) });
       } else if (e.type === 'heartbeat') {
         this.count(b, `hb|${m}`);
-        this.raise(b, 'last|heartbeat', e.ts);
+        latest((this.lasts[b] ??= new Map()), 'last|heartbeat', e.ts);
       } else {
         this.count(b, `ev|${e.type}|${eventKey(e)}|${m}`);
       }
@@ -134,18 +145,16 @@ export class RecordBuilder {
       kv.push(p.f, String(p.v));
       points.set(p.b, kv);
     }
+    this.lasts.forEach((fields, b) => {
+      const kv = points.get(b) ?? [];
+      for (const [f, t] of fields) kv.push(f, String(t));
+      points.set(b, kv);
+    });
     for (const [b, kv] of points) ops.push({ op: 'P', b, f: JSON.stringify(kv), v: '' });
     for (const c of this.counts.values()) ops.push({ op: 'c', b: c.b, f: c.f, v: String(c.n) });
-    for (const h of this.highs.values()) ops.push({ op: 'x', b: h.b, f: h.f, v: String(h.v) });
+    for (const [b, v] of this.peaks) ops.push({ op: 'x', b, f: 'peak', v: String(v) });
     ops.push(...this.lists);
     return { bundles: this.bundles, ops };
-  }
-
-  private raise(b: number, f: string, v: number): void {
-    const key = `${b}|${f}`;
-    const had = this.highs.get(key);
-    if (!had) this.highs.set(key, { b, f, v });
-    else if (v > had.v) had.v = v;
   }
 
   private count(b: number, f: string): void {
@@ -166,6 +175,12 @@ export class RecordBuilder {
     }
     return b;
   }
+}
+
+/** Keeps the latest time of a field. */
+function latest(fields: Map<string, number>, f: string, t: number): void {
+  const had = fields.get(f);
+  if (had === undefined || t > had) fields.set(f, t);
 }
 
 /** Minutes since 00:00 UTC of the time's day. */

@@ -1,4 +1,4 @@
-import { formatDuration } from '../model/duration.js';
+import { formatDuration } from '../model/time-text.js';
 import { formatMoney } from '../model/format.js';
 import { SEVERITIES, type Severity } from '../model/severity.js';
 import type { DigestReport, Maybe, SourceFigures } from './types.js';

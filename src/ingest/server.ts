@@ -17,7 +17,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import { Authenticator } from './auth.js';
-import { formatDuration } from '../model/duration.js';
+import { formatDuration } from '../model/time-text.js';
 import { initRequestState, requestState, type IngestDeps, type ServerContext } from './context.js';
 import { HttpError, QueueUnavailableError, type ErrorBody } from './errors.js';
 import { parseJsonBody } from './json.js';

@@ -3,7 +3,7 @@
  * and series, dead letters. Implemented on Redis elsewhere (src/state, src/worker); ingest only
  * validates the requests and calls these.
  */
-import type { DeadLetter } from '../worker/delivery-store.js';
+import type { DeadLetter } from '../model/notification.js';
 
 /** A web console login: who logged in, and the token its page sends with every change (CSRF). */
 export interface Session {

@@ -61,27 +61,3 @@ export function tryParseDuration(input: string): number | undefined {
     return undefined;
   }
 }
-
-/**
- * `250ms`, `45s`, `1m 30s`, `1d 2h 3m 4s`: a duration for people to read (whole seconds once it
- * is a second or more). The one formatter of durations: config echoes, messages, digests.
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return 'unknown';
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms < 1000) return `${Math.floor(ms)}ms`;
-  let s = Math.floor(ms / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-  ] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
-    }
-  }
-  if (s > 0 || parts.length === 0) parts.push(`${s}s`);
-  return parts.join(' ');
-}

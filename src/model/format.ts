@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { formatDuration } from './duration.js';
+import { formatDuration } from './time-text.js';
 
 /**
  * How a rule's values read to a person, in the bot's own units: `money` (account currency),
@@ -8,7 +7,6 @@ import { formatDuration } from './duration.js';
  */
 export const UNITS = ['number', 'money', 'percent', 'ratio', 'ms', 's', 'count'] as const;
 export type Unit = (typeof UNITS)[number];
-export const unitSchema = z.enum(UNITS, { error: `unit is one of: ${UNITS.join(', ')}` });
 
 /** `4.1`, `1234.5`, `0.0123`: a few significant digits, no trailing zeros. */
 export function formatNumber(v: number | undefined): string {

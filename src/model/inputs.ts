@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import type { BotEvent, Snapshot } from './batch.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from './time-text.js';
 import { SEVERITIES, parseSeverity, type Severity } from './severity.js';
 import type { AlertSignal } from './signal.js';
 

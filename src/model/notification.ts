@@ -108,3 +108,14 @@ export function leadAlert(n: Pick<Notification, 'alerts'>): AlertView {
 export function targetId(id: string, target: string | undefined): string {
   return target === undefined ? id : `${id}.${target.replace(/:/g, '_')}`;
 }
+
+/** One dead letter as stored (newest first) and shown in /health, /metrics and the digest. */
+export interface DeadLetter {
+  at: number;
+  receiver: string;
+  /** The part that was refused, when only a part was (an email address). */
+  target?: string;
+  reason: string;
+  attempts: number;
+  notification: Notification;
+}

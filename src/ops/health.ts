@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HealthReport } from '../ingest/context.js';
 import type { Keys } from '../state/keys.js';
-import type { DeadLetter } from '../worker/delivery-store.js';
+import type { DeadLetter } from '../model/notification.js';
 import type { KlaxonMetrics } from './metrics.js';
 
 interface HealthDeps {

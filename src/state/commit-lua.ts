@@ -106,7 +106,10 @@ local function size(b)
   end
   return fields[b]
 end
-local function fits(b, f) return size(b) < bound.p or redis.call('HEXISTS', key(b, 1), f) == 1 end
+-- The latest-input fields ('last|...', a few a source) are never left out.
+local function fits(b, f)
+  return size(b) < bound.p or string.sub(f, 1, 5) == 'last|' or redis.call('HEXISTS', key(b, 1), f) == 1
+end
 local function point(b, f, v)
   if fits(b, f) then fields[b] = fields[b] + redis.call('HSET', key(b, 1), f, v)
   else drop(b, 'points', 1, minuteAt(b, f)) end
@@ -139,13 +142,12 @@ section(4, function(_, op, bs, f, v)
   elseif op == 'a' then
     push(b, 3, 'alerts', bound.a, f, v)
   elseif op == 'x' then
-    -- Raises a meta field: the day's equity peak, the latest input times.
-    local had = redis.call('HGET', key(b, 4), f)
-    if not had then
-      redis.call('HSET', key(b, 4), f, v)
+    local peak = redis.call('HGET', key(b, 4), 'peak')
+    if not peak then
+      redis.call('HSET', key(b, 4), 'peak', v)
       created(key(b, 4))
-    elseif tonumber(v) > tonumber(had) then
-      redis.call('HSET', key(b, 4), f, v)
+    elseif tonumber(v) > tonumber(peak) then
+      redis.call('HSET', key(b, 4), 'peak', v)
     end
   end
 end)

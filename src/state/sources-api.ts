@@ -1,7 +1,7 @@
 /**
- * The bots as the console shows them, read from what the lanes keep anyway: each lane's sources
- * by last input (`Keys.sources`), and the digest's records of the day (`Keys.record`: the `meta`
- * hash's latest input times, the `m` hash's points a minute). Nothing here is written.
+ * The bots as the web console shows them, read from what the lanes keep anyway: each lane's
+ * sources by last input (`Keys.sourcesSeen`), and the digest's records of the day (`Keys.record`:
+ * the `m` hash's latest input times and points a minute). Nothing here is written.
  */
 import type { Redis } from 'ioredis';
 import type { AlertApi } from '../ingest/alert-api.js';
@@ -38,10 +38,11 @@ export class RedisSourcesApi implements SourcesApi {
     });
     const now = this.clock();
     const days = [utcDay(now), utcDay(now - DAY)];
-    const metas = crossSlotPipeline(this.redis);
+    const fields = ['last|snapshot', 'last|heartbeat', ...RECORDED_SERIES.map((m) => `last|p|${m}`)];
+    const reads = crossSlotPipeline(this.redis);
     for (const f of found)
-      for (const day of days) metas.hgetall(this.keys.record(f.shard, day, f.source, 'meta'));
-    const [metaRes, firing] = await Promise.all([metas.exec(), this.firingBySource()]);
+      for (const day of days) reads.hmget(this.keys.record(f.shard, day, f.source, 'm'), ...fields);
+    const [lasts, firing] = await Promise.all([reads.exec(), this.firingBySource()]);
     return found
       .map((f, i) => {
         const out: SourceSummary = {
@@ -50,14 +51,12 @@ export class RedisSourcesApi implements SourcesApi {
           firing: firing.get(f.source) ?? 0,
           series: [],
         };
-        const meta: Record<string, string> = {};
-        // Yesterday's first, so that today's times win.
-        for (const k of [1, 0]) Object.assign(meta, unwrap<Record<string, string>>(metaRes?.[i * 2 + k]));
-        const hb = Number(meta['last|heartbeat']);
-        if (hb > 0) out.lastHeartbeatAt = hb;
-        const snap = Number(meta['last|snapshot']);
-        if (snap > 0) out.lastSnapshotAt = snap;
-        out.series = RECORDED_SERIES.filter((m) => meta[`last|p|${m}`] !== undefined);
+        const today = unwrap<(string | null)[]>(lasts?.[i * 2]);
+        const yesterday = unwrap<(string | null)[]>(lasts?.[i * 2 + 1]);
+        const at = (j: number) => Number(today[j] ?? yesterday[j] ?? 0);
+        if (at(0) > 0) out.lastSnapshotAt = at(0);
+        if (at(1) > 0) out.lastHeartbeatAt = at(1);
+        out.series = RECORDED_SERIES.filter((_, j) => at(j + 2) > 0);
         return out;
       })
       .sort((a, b) => a.source.localeCompare(b.source));

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { KlaxonConfig } from '../config/schema.js';
 import type { DeadLetterApi } from '../ingest/ui-api.js';
 import type { Keys } from '../state/keys.js';
-import type { DeadLetter } from './delivery-store.js';
+import type { DeadLetter } from '../model/notification.js';
 import { deliveryJobOptions } from './queues.js';
 
 export class RedisDeadLetters implements DeadLetterApi {

@@ -9,7 +9,8 @@ import type { MessageRef, Notification } from '../model/notification.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
 import type { Keys } from '../state/keys.js';
 import { failureAction, fallbackCopy, mayFold, type FailureAction } from './delivery-policy.js';
-import type { DeadLetter, DeliveryStore } from './delivery-store.js';
+import type { DeadLetter } from '../model/notification.js';
+import type { DeliveryStore } from './delivery-store.js';
 
 /**
  * One attempt at one notification, the same for a notification in a job of its own and for one

@@ -3,23 +3,12 @@ import { minuteOfDay } from '../digest/record.js';
 import type { DeliveryCount } from '../digest/types.js';
 import { utcDay } from '../model/clock.js';
 import type { RateWindow } from '../channels/receiver-schema.js';
-import type { MessageRef, Notification } from '../model/notification.js';
+import type { DeadLetter, MessageRef, Notification } from '../model/notification.js';
 import type { Keys } from '../state/keys.js';
 
 /** How long `sent` markers and message references are kept (refreshed by every send of the thread). */
 export const SENT_TTL_SEC = 7 * 86_400;
 export const REF_TTL_SEC = 30 * 86_400;
-
-/** One dead letter as stored (newest first) and shown in /health, /metrics and the digest. */
-export interface DeadLetter {
-  at: number;
-  receiver: string;
-  /** The part that was refused, when only a part was (an email address). */
-  target?: string;
-  reason: string;
-  attempts: number;
-  notification: Notification;
-}
 
 /** Deletes a claim only when it is still the given job's. KEYS[1] claim key; ARGV[1] job id. */
 const UNCLAIM_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

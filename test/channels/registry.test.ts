@@ -15,7 +15,8 @@ import {
   throttleOf,
   type ReceiverConfig,
 } from '../../src/channels/registry.js';
-import { durationSchema, formatDuration, parseDuration } from '../../src/model/duration.js';
+import { durationSchema, parseDuration } from '../../src/model/duration.js';
+import { formatDuration } from '../../src/model/time-text.js';
 import { delivery, notification } from './helpers.js';
 
 function errorOf(input: unknown): string {

@@ -195,6 +195,37 @@ describe('sources', () => {
   });
 });
 
+describe("sources past the day's record bound", () => {
+  const bounded = new TestKlaxon(`klaxon-test-ui-api-bound-${process.pid}`);
+  afterAll(() => bounded.close());
+
+  it('still move their latest heartbeat and snapshot once the day keeps no more points', async () => {
+    await bounded.start({ digest: { max_per_day: { points: 100 } } });
+    // Yesterday (UTC), so that every time is past whenever the test runs.
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+    const at = (minute: number) => day + minute * 60_000;
+    // A heartbeat a minute from 00:00: each is a field of the day's hash, which is full after 100.
+    const beats = Array.from({ length: 120 }, (_, m) => ({ source: 'hb-1', type: 'heartbeat', ts: at(m) }));
+    await bounded.push('/v1/events', beats);
+    await bounded.idle();
+    // Past the bound: the equity point is left out, its latest times are not.
+    await bounded.push('/v1/events', { source: 'hb-1', type: 'heartbeat', ts: at(130) });
+    await bounded.push('/v1/metrics', { source: 'hb-1', ts: at(131), metrics: { equity: 5 } });
+    await bounded.idle();
+    const get = (path: string) =>
+      fetch(`${bounded.app.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { sources } = (await (await get('/v1/sources')).json()) as { sources: Record<string, unknown>[] };
+    expect(sources).toEqual([
+      expect.objectContaining({
+        source: 'hb-1',
+        lastHeartbeatAt: at(130),
+        lastSnapshotAt: at(131),
+        series: ['equity'],
+      }),
+    ]);
+  });
+});
+
 describe('dead letters and delivery results', () => {
   it('shows a refused notification as dead in the history, and sends it again on retry', async () => {
     const l = await login();

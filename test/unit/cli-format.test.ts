@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { parseMatcher } from '../../src/cli/silence.js';
 import { UsageError } from '../../src/cli/command.js';
 import {
-  ago,
   alertDetail,
   alertsTable,
   historyLine,
@@ -12,6 +11,7 @@ import {
   table,
 } from '../../src/cli/format.js';
 import type { Alert } from '../../src/model/alert.js';
+import { formatAgo as ago } from '../../src/model/time-text.js';
 import type { HistoryEntry } from '../../src/model/history.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AckForm } from './ack-form';
 import { lastAlertsHash, sourceOf } from './alerts';
 import { get, seg } from './api';
-import { age, inUnit, iso, titleOf, valueText } from './format';
+import { age, iso, titleOf, valueText } from './format';
 import { usePoll } from './poll';
 import { matchersOf, SilenceForm } from './silence-form';
 import type { Alert, AlertHistory, HistoryEntry } from './types';
@@ -121,7 +121,7 @@ export function AlertTimeline({ fp, user }: { fp: string; user: string }) {
         ) : (
           <ol class="timeline">
             {history.map((h, i) => (
-              <TimelineEntry key={`${h.t}-${i}`} entry={h} unit={alert?.unit} />
+              <TimelineEntry key={`${h.t}-${i}`} entry={h} />
             ))}
           </ol>
         )}
@@ -240,8 +240,7 @@ function describe(h: HistoryEntry): ComponentChildren {
       const d = h.delivery ? DELIVERY[h.delivery] : undefined;
       return (
         <>
-          told <strong>{h.receiver ?? 'a receiver'}</strong>
-          {h.target && <span class="muted"> ({h.target})</span>}: {h.kind ?? 'notification'}
+          told <strong>{h.receiver ?? 'a receiver'}</strong>: {h.kind ?? 'notification'}
           {h.from && <span class="muted"> (was {h.from})</span>} {d && <Pill tone={d.tone}>{d.text}</Pill>}
         </>
       );
@@ -275,16 +274,13 @@ function describe(h: HistoryEntry): ComponentChildren {
   }
 }
 
-function TimelineEntry({ entry: h, unit }: { entry: HistoryEntry; unit: Alert['unit'] }) {
+function TimelineEntry({ entry: h }: { entry: HistoryEntry }) {
   return (
     <li class={`event event-${h.type}`} data-type={h.type}>
       <span class="event-time">
         <Ago t={h.t} />
       </span>
-      <span class="event-text">
-        {describe(h)}
-        {h.value !== undefined && <span class="muted"> · value {inUnit(h.value, unit)}</span>}
-      </span>
+      <span class="event-text">{describe(h)}</span>
     </li>
   );
 }

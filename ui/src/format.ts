@@ -1,74 +1,26 @@
-/** Formatting for people: durations, ages, values in their units. The only place that does it. */
+/**
+ * Formatting for people, as receivers and the CLI write it: durations, ages and values in their
+ * units come from the server's own formatters (src/model/time-text.ts, src/model/format.ts), which
+ * import nothing, so the bundle takes them as they are. What is the console's own is below.
+ */
 
-import type { Unit } from './types';
+import { formatIn, formatNumber, type Unit } from '../../src/model/format';
+import { formatAgo, formatDurationShort, isoTime } from '../../src/model/time-text';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+/** `45s`, `12m 5s`, `2h 5m`, `3d 4h`: the two largest parts of a duration. */
+export const duration = formatDurationShort;
 
-/** `45s`, `12m`, `2h 5m`, `3d 4h`: the two largest parts of a duration. */
-export function duration(ms: number): string {
-  if (!Number.isFinite(ms)) return '?';
-  if (ms < 0) ms = 0;
-  if (ms < MINUTE) return `${Math.floor(ms / 1000)}s`;
-  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m`;
-  if (ms < DAY) {
-    const h = Math.floor(ms / HOUR);
-    const m = Math.floor((ms % HOUR) / MINUTE);
-    return m > 0 ? `${h}h ${m}m` : `${h}h`;
-  }
-  const d = Math.floor(ms / DAY);
-  const h = Math.floor((ms % DAY) / HOUR);
-  return h > 0 ? `${d}d ${h}h` : `${d}d`;
-}
-
-/** `just now`, `40 s ago`, `3 min ago`, `2h 5m ago`; a time ahead: `in 1h 30m`. */
-export function age(t: number, now = Date.now()): string {
-  const d = now - t;
-  if (d < 0) return `in ${duration(-d)}`;
-  if (d < 5_000) return 'just now';
-  if (d < MINUTE) return `${Math.floor(d / 1000)} s ago`;
-  if (d < HOUR) return `${Math.floor(d / MINUTE)} min ago`;
-  return `${duration(d)} ago`;
-}
+/** `just now`, `40s ago`, `2h 5m ago`; a time ahead: `in 1h 30m`. */
+export const age = (t: number, now = Date.now()): string => formatAgo(t, now);
 
 /** The absolute time, for `title`s: `2026-03-12T13:42:00.000Z`. */
-export function iso(t: number): string {
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
+export const iso = isoTime;
 
 /** `4.1`, `1234.5`, `0.0123`: a few significant digits. */
-export function num(v: number): string {
-  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
-  const abs = Math.abs(v);
-  return String(Number(abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(3)));
-}
+export const num = (v: number): string => formatNumber(v);
 
-const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-
-function percent(v: number): string {
-  return `${Number(v.toFixed(Math.abs(v) >= 100 ? 0 : 1))}%`;
-}
-
-/** A value in its unit, as src/model/format.ts writes it for receivers. */
-export function inUnit(v: number, unit?: Unit): string {
-  if (!Number.isFinite(v)) return String(v);
-  switch (unit) {
-    case 'money':
-      return money.format(v);
-    case 'percent':
-      return percent(v);
-    case 'ratio':
-      return percent(v * 100);
-    case 'ms':
-      return v < 1000 ? `${num(v)} ms` : v < MINUTE ? `${num(v / 1000)} s` : duration(v);
-    case 's':
-      return v < 60 ? `${num(v)} s` : duration(v * 1000);
-    default:
-      return num(v);
-  }
-}
+/** A value in its unit, as receivers show it. */
+export const inUnit = (v: number, unit?: Unit): string => formatIn(unit, v);
 
 const OPS: Record<string, string> = { '>=': '≥', '<=': '≤', '!=': '≠', '==': '=' };
 

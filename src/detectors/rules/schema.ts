@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { durationSchema } from '../../model/duration.js';
-import { unitSchema } from '../../model/format.js';
+import { UNITS } from '../../model/format.js';
 import { SEVERITIES } from '../../model/severity.js';
 import { detectorSpecSchema } from '../anomaly/index.js';
 import { templateProblem } from './template.js';
+
+const unitSchema = z.enum(UNITS, { error: `unit is one of: ${UNITS.join(', ')}` });
 
 const name = z
   .string()

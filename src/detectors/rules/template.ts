@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { formatDuration } from '../../model/duration.js';
+import { formatDuration } from '../../model/time-text.js';
 import { formatMoney, formatNumber, formatPercent, formatRatio } from '../../model/format.js';
 
 /**
