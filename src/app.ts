@@ -112,7 +112,10 @@ export class App {
       this.keys,
       this.clock,
       (shard, acks) => apiQueues.enqueueAcks(shard, acks),
-      (r) => (receivers[r] ? targetsOf(receivers[r]) : [undefined]),
+      {
+        targetsOf: (r) => (receivers[r] ? targetsOf(receivers[r]) : [undefined]),
+        configSilences: configSilences(config.silences),
+      },
     );
 
     if (role !== 'api') await this.startWorkers();

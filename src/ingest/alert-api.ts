@@ -61,8 +61,14 @@ export interface AlertQuery {
   cursor?: string;
 }
 
+/** An alert as the admin API answers it: as stored, and what holds it now. */
+export interface ListedAlert extends Alert {
+  /** The silences that hold it now (ids); absent when none does, and on a resolved alert. */
+  silencedBy?: string[];
+}
+
 export interface AlertPage {
-  alerts: Alert[];
+  alerts: ListedAlert[];
   /** Cursor of the next page; absent on the last. */
   next?: string;
 }
@@ -70,7 +76,7 @@ export interface AlertPage {
 /** An alert and its log: `GET /v1/alerts/:fingerprint/history`. */
 export interface AlertHistory {
   /** Absent once the alert is forgotten while its log is still kept. */
-  alert?: Alert;
+  alert?: ListedAlert;
   /** Transitions, notifications, holds and acknowledgements, newest first. */
   history: HistoryEntry[];
 }
@@ -83,7 +89,7 @@ export interface AlertApi {
    */
   listAlerts(query: AlertQuery): Promise<AlertPage>;
   /** One alert; undefined when no alert has this fingerprint (404). */
-  getAlert(fingerprint: string): Promise<Alert | undefined>;
+  getAlert(fingerprint: string): Promise<ListedAlert | undefined>;
   /** The alert and its log; undefined when there is neither (404). */
   alertHistory(fingerprint: string): Promise<AlertHistory | undefined>;
   /** Acknowledges an alert: an input of its lane, applied by the worker. */

@@ -19,6 +19,8 @@ export interface HistoryEntry {
   /** The alert's labels and title (annotations.title or summary), as they were then. */
   labels?: Record<string, string>;
   title?: string;
+  /** The alert's value then, if it has one. */
+  value?: number;
   status?: string;
   quiet?: boolean;
   kind?: string;

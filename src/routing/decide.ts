@@ -120,6 +120,7 @@ export function decide(stored: ReadonlyMap<string, Alert>, inputs: LaneInputs, c
       if (who) e.labels = who.labels;
       const title = who?.annotations.title ?? who?.annotations.summary;
       if (title !== undefined) e.title = title;
+      if (who?.value !== undefined) e.value = who.value;
       return e;
     };
     if (step.transition)

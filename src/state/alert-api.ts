@@ -7,6 +7,7 @@ import type {
   AlertPage,
   AlertQuery,
   Acknowledgement,
+  ListedAlert,
   Silence,
   SilenceInput,
 } from '../ingest/alert-api.js';
@@ -14,6 +15,7 @@ import type { AckInput } from '../model/batch.js';
 import type { Alert } from '../model/alert.js';
 import type { HistoryEntry } from '../model/history.js';
 import { targetId } from '../model/notification.js';
+import { silencesAt, type Silence as HeldBy } from '../routing/silences.js';
 import { INDEX_PAGE_LUA } from './alert-index-lua.js';
 import {
   decodeCursor,
@@ -34,6 +36,14 @@ import { unwrap } from './redis-errors.js';
  */
 export const MAX_PAGE_ROUNDS = 4;
 
+/** What the read side adds to the stored alerts and logs. */
+export interface AlertApiOptions {
+  /** The targets a receiver sends to one by one (a Telegram receiver's chats), for delivery results. */
+  targetsOf?: (receiver: string) => readonly (string | undefined)[];
+  /** The config file's silences (`silences:`), beside the API's, for `silencedBy`. */
+  configSilences?: readonly HeldBy[];
+}
+
 /** The admin API on Redis: alerts of every shard, acknowledgements and silences. */
 export class RedisAlertApi implements AlertApi {
   constructor(
@@ -42,13 +52,18 @@ export class RedisAlertApi implements AlertApi {
     private readonly clock: () => number,
     /** Queues acknowledgements as an input of a lane (Queues.enqueueAcks). */
     private readonly submitAcks: (shard: number, acks: AckInput[]) => Promise<void>,
-    /** The targets a receiver sends to one by one (a Telegram receiver's chats), for delivery results. */
-    private readonly targetsOf: (receiver: string) => readonly (string | undefined)[] = () => [undefined],
+    private readonly opts: AlertApiOptions = {},
   ) {
     redis.defineCommand('klaxonIndexPage', { numberOfKeys: 1, lua: INDEX_PAGE_LUA });
   }
 
   async listAlerts(q: AlertQuery): Promise<AlertPage> {
+    const page = await this.pageOf(q);
+    await this.markSilenced(page.alerts);
+    return page;
+  }
+
+  private async pageOf(q: AlertQuery): Promise<AlertPage> {
     const shards =
       q.source !== undefined
         ? [this.keys.shardOf(q.source)]
@@ -122,7 +137,13 @@ export class RedisAlertApi implements AlertApi {
     return out;
   }
 
-  async getAlert(fp: string): Promise<Alert | undefined> {
+  async getAlert(fp: string): Promise<ListedAlert | undefined> {
+    const alert = await this.findAlert(fp);
+    if (alert) await this.markSilenced([alert]);
+    return alert;
+  }
+
+  private async findAlert(fp: string): Promise<Alert | undefined> {
     const pipe = crossSlotPipeline(this.redis);
     for (let s = 0; s < this.keys.shards; s++) pipe.hget(this.keys.alerts(s), fp);
     const res = (await pipe.exec()) ?? [];
@@ -153,13 +174,29 @@ export class RedisAlertApi implements AlertApi {
     // Newest first, as each log is kept (a fingerprint lives in one shard, so this is one log).
     history.sort((a, b) => b.t - a.t);
     await this.readDeliveries(history);
-    return alert ? { alert, history } : { history };
+    if (!alert) return { history };
+    await this.markSilenced([alert]);
+    return { alert, history };
+  }
+
+  /** Sets `silencedBy` on the alerts that silences hold now (the API's and the config's). */
+  private async markSilenced(alerts: ListedAlert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    const silences = [...(this.opts.configSilences ?? []), ...(await this.activeSilences())];
+    if (silences.length === 0) return;
+    const holding = silencesAt(silences, this.clock());
+    for (const a of alerts) {
+      if (a.status === 'resolved') continue;
+      const ids = holding(a).map((x) => x.id);
+      if (ids.length > 0) a.silencedBy = ids;
+    }
   }
 
   /** Sets `delivery` on the notifications of a history from their sent markers (one MGET). */
   private async readDeliveries(history: HistoryEntry[]): Promise<void> {
     const told = history.filter((e) => e.type === 'notification' && e.id !== undefined && e.receiver);
-    const ids = told.map((e) => this.targetsOf(e.receiver as string).map((t) => targetId(e.id as string, t)));
+    const targetsOf = this.opts.targetsOf ?? (() => [undefined]);
+    const ids = told.map((e) => targetsOf(e.receiver as string).map((t) => targetId(e.id as string, t)));
     const flat = ids.flat();
     if (flat.length === 0) return;
     const markers = await this.redis.mget(...flat.map((id) => this.keys.sent(id)));
@@ -175,7 +212,7 @@ export class RedisAlertApi implements AlertApi {
    * stops reminders and escalation, records it, and tells the receivers that were told it fires.
    */
   async acknowledge(fp: string, ack: Acknowledgement): Promise<AckResult> {
-    const alert = await this.getAlert(fp);
+    const alert = await this.findAlert(fp);
     if (!alert) return { outcome: 'unknown' };
     if (alert.status === 'resolved') return { outcome: 'not-firing', alert };
     const input: AckInput = { fingerprint: fp, by: ack.by, at: ack.at };

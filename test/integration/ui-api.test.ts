@@ -265,7 +265,7 @@ describe('dead letters and delivery results', () => {
     expect(again.status).toBe(404);
   });
 
-  it('names the silence that held an alert in its history', async () => {
+  it('names the silence that holds an alert, in the list and in its history', async () => {
     const l = await login();
     const created = await fetch(
       `${base}/v1/silences`,
@@ -279,16 +279,33 @@ describe('dead letters and delivery results', () => {
       }),
     );
     const { id } = (await created.json()) as { id: string };
-    await k.push('/v1/alerts', { source: 'mm-1', name: 'spread_wide', severity: 'warning', title: 'wide' });
+    await k.push('/v1/alerts', {
+      source: 'mm-1',
+      name: 'spread_wide',
+      severity: 'warning',
+      title: 'wide',
+      value: 12,
+    });
     await k.idle();
     const { alerts } = (await (await fetch(`${base}/v1/alerts?source=mm-1`, withCookie(l))).json()) as {
-      alerts: { fingerprint: string }[];
+      alerts: { fingerprint: string; silencedBy?: string[] }[];
     };
     const fp = alerts[0]?.fingerprint as string;
+    expect(alerts[0]?.silencedBy).toEqual([id]);
     const h = (await (await fetch(`${base}/v1/alerts/${fp}/history`, withCookie(l))).json()) as {
       history: HistoryEntry[];
     };
-    expect(h.history.find((e) => e.type === 'held')).toMatchObject({ hold: 'silence', silences: [id] });
+    expect(h.history.find((e) => e.type === 'held')).toMatchObject({
+      hold: 'silence',
+      silences: [id],
+      value: 12,
+    });
+    // Expired, the silence holds it no longer.
+    await fetch(`${base}/v1/silences/${id}`, withCookie(l, { method: 'DELETE' }));
+    const after = (await (await fetch(`${base}/v1/alerts/${fp}`, withCookie(l))).json()) as {
+      alert: { silencedBy?: string[] };
+    };
+    expect(after.alert).not.toHaveProperty('silencedBy');
     expect(h.history.some((e) => e.type === 'notification')).toBe(false);
   });
 });

@@ -163,9 +163,11 @@ describe('web console', () => {
         }),
       ]);
 
-    // The acknowledged alert is marked in the list.
+    // The acknowledged alert and the silenced one are marked in the list.
     await page.getByRole('navigation').getByRole('link', { name: 'Alerts', exact: true }).click();
     await expect.poll(() => row(page, fps.ack).getAttribute('data-acked'), { timeout: 10_000 }).toBe('true');
+    await expect.poll(() => row(page, fps.silence).getAttribute('data-silenced')).toBe('true');
+    expect(await row(page, fps.ack).getAttribute('data-silenced')).toBe('false');
 
     // A resolve pushed over the API shows without a reload.
     await k.push('/v1/alerts', { ...ALERTS.resolve, status: 'resolved' });

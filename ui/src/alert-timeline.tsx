@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AckForm } from './ack-form';
 import { lastAlertsHash, sourceOf } from './alerts';
 import { get, seg } from './api';
-import { age, iso, titleOf, valueText } from './format';
+import { age, inUnit, iso, titleOf, valueText } from './format';
 import { usePoll } from './poll';
 import { matchersOf, SilenceForm } from './silence-form';
 import type { Alert, AlertHistory, HistoryEntry } from './types';
@@ -121,7 +121,7 @@ export function AlertTimeline({ fp, user }: { fp: string; user: string }) {
         ) : (
           <ol class="timeline">
             {history.map((h, i) => (
-              <TimelineEntry key={`${h.t}-${i}`} entry={h} />
+              <TimelineEntry key={`${h.t}-${i}`} entry={h} unit={alert?.unit} />
             ))}
           </ol>
         )}
@@ -140,6 +140,11 @@ function AlertDetails({ alert: a }: { alert: Alert }) {
         <SeverityBadge severity={a.severity} />
         <StatusBadge status={a.status} />
         {a.flapping && <span class="tag tag-flap">flapping</span>}
+        {a.silencedBy && (
+          <a class="tag tag-silenced" href="#/silences" title={a.silencedBy.join(', ')}>
+            silenced
+          </a>
+        )}
         {a.acknowledged && (
           <span class="tag tag-ack" title={iso(a.acknowledged.at)}>
             acknowledged by {a.acknowledged.by}
@@ -274,13 +279,18 @@ function describe(h: HistoryEntry): ComponentChildren {
   }
 }
 
-function TimelineEntry({ entry: h }: { entry: HistoryEntry }) {
+function TimelineEntry({ entry: h, unit }: { entry: HistoryEntry; unit: Alert['unit'] }) {
   return (
     <li class={`event event-${h.type}`} data-type={h.type}>
       <span class="event-time">
         <Ago t={h.t} />
       </span>
-      <span class="event-text">{describe(h)}</span>
+      <span class="event-text">
+        {describe(h)}
+        {h.value !== undefined && h.type === 'transition' && (
+          <span class="muted"> · value {inUnit(h.value, unit)}</span>
+        )}
+      </span>
     </li>
   );
 }

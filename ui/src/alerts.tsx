@@ -254,6 +254,7 @@ function AlertRow({ alert: a, showSource }: { alert: Alert; showSource: boolean 
       data-fp={a.fingerprint}
       data-status={a.status}
       data-acked={a.acknowledged ? 'true' : 'false'}
+      data-silenced={a.silencedBy ? 'true' : 'false'}
     >
       <a class="alert-link" href={alertHref(a.fingerprint)}>
         <span class="alert-sev">
@@ -266,6 +267,7 @@ function AlertRow({ alert: a, showSource }: { alert: Alert; showSource: boolean 
             {a.status !== 'firing' && <StatusBadge status={a.status} />}
             {showSource && sourceOf(a) && <span class="tag">{sourceOf(a)}</span>}
             {a.acknowledged && <span class="tag tag-ack">acknowledged by {a.acknowledged.by}</span>}
+            {a.silencedBy && <span class="tag tag-silenced">silenced</span>}
             {a.flapping && <span class="tag tag-flap">flapping</span>}
           </span>
         </span>

@@ -3,15 +3,15 @@
  * (type imports, erased from the bundle; only the severities' list is a value), and the few
  * answers that have none.
  */
-import type { Alert } from '../../src/model/alert';
+import type { ListedAlert as Alert } from '../../src/ingest/alert-api';
 import type { DeadLetter } from '../../src/model/notification';
 
 export { SEVERITIES, type Severity } from '../../src/model/severity';
-export type { Alert } from '../../src/model/alert';
 export type { Unit } from '../../src/model/format';
 export type { HistoryEntry } from '../../src/model/history';
 export type { DeadLetter } from '../../src/model/notification';
 export type {
+  ListedAlert as Alert,
   AlertHistory,
   AlertPage,
   MatcherOp,
