@@ -278,7 +278,9 @@ export class App {
         clock: this.clock,
         logger: this.logger,
       }),
-      sessions: new RedisSessionStore(fast, this.keys, config.server.ui.session_ttl),
+      ...(config.server.ui.enabled
+        ? { sessions: new RedisSessionStore(fast, this.keys, config.server.ui.session_ttl) }
+        : {}),
       sources: new RedisSourcesApi(fast, this.keys, this.alertApi as RedisAlertApi, this.clock),
       deadLetters: new RedisDeadLetters(
         fast,

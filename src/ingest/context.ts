@@ -98,7 +98,7 @@ export function accessHooks(ctx: ServerContext, route: string, access: Access) {
             st.authFailure = new HttpError(
               403,
               'csrf',
-              'a change made with the console login needs the x-klaxon-csrf header of its session',
+              'a change made with a web console login needs the x-klaxon-csrf header of its session',
             );
           return;
         }
@@ -140,11 +140,11 @@ export function principalOf(req: FastifyRequest): Principal {
   return p;
 }
 
-/** The cookie that holds a console login (HTTP-only, SameSite=Strict). */
+/** The cookie that holds a web console login (HTTP-only, SameSite=Strict). */
 export const SESSION_COOKIE = 'klaxon_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The console login of a request's cookie, if it has a live one; Redis away is a 503. */
+/** The web console login of a request's cookie, if it has a live one; Redis away is a 503. */
 export async function sessionOf(ctx: ServerContext, req: FastifyRequest): Promise<Session | undefined> {
   const id = req.cookies[SESSION_COOKIE];
   if (!ctx.deps.sessions || !id) return undefined;

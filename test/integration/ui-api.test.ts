@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/model/history.js';
 import { TestKlaxon, TOKEN } from '../support/klaxon.js';
@@ -136,6 +139,40 @@ describe('console login', () => {
     expect(out.headers.get('set-cookie')).toMatch(/klaxon_session=;/);
     expect((await fetch(`${base}/v1/alerts`, withCookie(l))).status).toBe(401);
     expect((await fetch(`${base}/ui/session`, withCookie(l))).status).toBe(401);
+  });
+});
+
+describe('the page', () => {
+  it('says how to build it when it is not built, and is gone when turned off', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'klaxon-no-ui-'));
+    const unbuilt = await new TestKlaxon(`klaxon-test-ui-api-unbuilt-${process.pid}`).start({
+      server: {
+        host: '127.0.0.1',
+        tokens: [{ name: 'ops', token: TOKEN, sources: ['*'], admin: true }],
+        ui: { dir: empty },
+      },
+    });
+    const off = await new TestKlaxon(`klaxon-test-ui-api-off-${process.pid}`).start({
+      server: {
+        host: '127.0.0.1',
+        tokens: [{ name: 'ops', token: TOKEN, sources: ['*'], admin: true }],
+        ui: { enabled: false },
+      },
+    });
+    try {
+      const page = await fetch(`${unbuilt.app.url}/ui/`);
+      expect(page.status).toBe(503);
+      expect(((await page.json()) as { message: string }).message).toContain('npm run build');
+      for (const [method, p] of [
+        ['GET', '/ui/'],
+        ['POST', '/ui/login'],
+        ['GET', '/ui/session'],
+      ] as const)
+        expect((await fetch(`${off.app.url}${p}`, { method })).status, p).toBe(404);
+    } finally {
+      await Promise.all([unbuilt.close(), off.close()]);
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 
