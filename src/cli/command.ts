@@ -33,7 +33,11 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * Parses a command's arguments strictly: an unknown option, a missing value or a stray
  * argument is a UsageError naming it.
  */
-export function parseFlags<O extends Options>(args: string[], options: O, positionals = false) {
+export function parseFlags<O extends Options>(
+  args: string[],
+  options: O,
+  positionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: positionals, strict: true });
   } catch (err) {
