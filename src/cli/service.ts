@@ -1,5 +1,16 @@
 /** `klaxon serve` and `klaxon worker`: the long-running processes. */
+import path from 'node:path';
+import type { KlaxonConfig } from '../config/schema.js';
 import { tryParseDuration } from '../model/duration.js';
+import type { Logger } from '../ops/logger.js';
+import { redisWhere } from '../state/redis-connect.js';
+import {
+  noRedisMessage,
+  redisAnswers,
+  redisServerOnPath,
+  startLocalRedis,
+  type LocalRedis,
+} from './local-redis.js';
 import { parseFlags, type Command } from './command.js';
 import { CONFIG_OPTION, loadConfigOr2 } from './config.js';
 
@@ -8,13 +19,20 @@ cuts them short and exits, whether Redis answers or not. A job cut short runs ag
 worker once its lock expires (queue.lock_duration). A second signal ends the process at once.`;
 
 const GRACE_OPTION = `  --shutdown-grace DURATION   how long running jobs get to finish on SIGTERM or SIGINT before
-                              they are cut short (default 25s; e.g. 10s, 500ms)`;
+                              they are cut short (default 25s; e.g. 10s, 500ms)
+  --local-redis               when no Redis answers at redis.url (this machine), run redis-server
+                              (from PATH) there, with its data in var/redis/ (append-only file),
+                              and stop it on exit`;
 
 /** After the grace and App.stop()'s own bound, the CLI exits whatever still runs (ms). */
 const SHUTDOWN_BACKSTOP = 10_000;
 
 async function runService(role: 'serve' | 'worker', args: string[]): Promise<number> {
-  const { values } = parseFlags(args, { config: { type: 'string' }, 'shutdown-grace': { type: 'string' } });
+  const { values } = parseFlags(args, {
+    config: { type: 'string' },
+    'shutdown-grace': { type: 'string' },
+    'local-redis': { type: 'boolean' },
+  });
   let shutdownGrace: number | undefined;
   const graceOption = values['shutdown-grace'];
   if (graceOption !== undefined) {
@@ -41,8 +59,16 @@ async function runService(role: 'serve' | 'worker', args: string[]): Promise<num
       'a development token from config/klaxon.yaml is in use: set KLAXON_TOKEN and KLAXON_ALERTMANAGER_TOKEN',
     );
   }
+  const local = await prepareRedis(config, role, values['local-redis'] === true, logger);
+  if (local === 2) return 2;
   const grace = shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE;
-  const app = await App.start({ config, role, logger, shutdownGrace: grace });
+  let app: Awaited<ReturnType<typeof App.start>>;
+  try {
+    app = await App.start({ config, role, logger, shutdownGrace: grace });
+  } catch (err) {
+    await local?.stop();
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal, graceMs: grace }, 'shutting down: finishing jobs in flight');
@@ -51,10 +77,13 @@ async function runService(role: 'serve' | 'worker', args: string[]): Promise<num
         logger.error({ signal }, 'shutdown did not finish in time: exiting anyway');
         process.exit(1);
       }, grace + SHUTDOWN_BACKSTOP).unref();
-      void app.stop().then(() => {
-        logger.info('stopped');
-        resolve();
-      });
+      void app
+        .stop()
+        .then(() => local?.stop())
+        .then(() => {
+          logger.info('stopped');
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
@@ -62,10 +91,58 @@ async function runService(role: 'serve' | 'worker', args: string[]): Promise<num
   return 0;
 }
 
+/**
+ * Before the service waits for Redis: with `--local-redis`, starts one when none answers; without
+ * it, says in one paragraph why the service waits and how to get a Redis. 2: it cannot start one.
+ */
+async function prepareRedis(
+  config: KlaxonConfig,
+  role: string,
+  wanted: boolean,
+  logger: Logger,
+): Promise<LocalRedis | undefined | 2> {
+  const answers = await redisAnswers(config.redis);
+  if (!wanted) {
+    if (!answers) process.stderr.write(noRedisMessage(config.redis, role, redisServerOnPath()));
+    return undefined;
+  }
+  if (answers) {
+    logger.info(
+      { redis: redisWhere(config.redis) },
+      '--local-redis: a Redis already answers there, using it',
+    );
+    return undefined;
+  }
+  const binary = redisServerOnPath();
+  if (!binary) {
+    process.stderr.write(
+      `klaxon ${role} --local-redis: redis-server is not on PATH.\n\n${noRedisMessage(config.redis, role)}`,
+    );
+    return 2;
+  }
+  const dir = path.resolve('var', 'redis');
+  try {
+    const local = await startLocalRedis(config.redis, {
+      dir,
+      binary,
+      onExit: (code) =>
+        logger.error({ code }, 'the local redis-server stopped: Klaxon waits for a Redis to answer again'),
+    });
+    logger.info(
+      { redis: redisWhere(config.redis), dir },
+      'started a local redis-server (append-only file in dir)',
+    );
+    return local;
+  } catch (err) {
+    process.stderr.write(`klaxon ${role} --local-redis: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'HTTP API, worker and scheduler in one process (the default)',
-  help: `usage: klaxon serve [--config FILE] [--shutdown-grace DURATION]
+  help: `usage: klaxon serve [--config FILE] [--shutdown-grace DURATION] [--local-redis]
 
 Runs the HTTP API, the workers and the timer scheduler in one process (the default command;
 npm start). It waits for Redis before it listens.
@@ -82,7 +159,7 @@ ${GRACE_OPTION}
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'worker and scheduler only; run any number against one Redis',
-  help: `usage: klaxon worker [--config FILE] [--shutdown-grace DURATION]
+  help: `usage: klaxon worker [--config FILE] [--shutdown-grace DURATION] [--local-redis]
 
 Runs the workers and the timer scheduler, without HTTP. Run any number of them against one Redis
 (same redis.prefix, queue.shards and rules). It waits for Redis before it works.
