@@ -22,8 +22,8 @@ import { HttpError } from './errors.js';
 import { withRedis } from './routes-admin.js';
 
 /** Longest name and comment the form takes (as `POST /v1/alerts/:fingerprint/ack`). */
-const MAX_BY = 128;
-const MAX_COMMENT = 1024;
+export const MAX_BY = 128;
+export const MAX_COMMENT = 1024;
 /** Who acknowledged, when the form's name is left empty. */
 export const ANONYMOUS_ACK = 'anonymous';
 

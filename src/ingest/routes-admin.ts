@@ -18,7 +18,7 @@ import { isRedisUnavailable } from '../state/redis-errors.js';
 import { regexProblem } from '../routing/matchers.js';
 import { RECORDED_SERIES } from '../digest/record.js';
 
-const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MATCHER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Most alerts one page of `GET /v1/alerts` holds, and how many without `limit`. */
@@ -27,7 +27,7 @@ export const DEFAULT_PAGE_LIMIT = 100;
 /** Longest window of `GET /v1/sources/:source/series`. */
 export const MAX_SERIES_HOURS = 24;
 
-const listQuerySchema = z.strictObject(
+export const listQuerySchema = z.strictObject(
   {
     status: z
       .enum(['pending', 'firing', 'resolved'], { error: 'must be pending, firing or resolved' })
@@ -60,7 +60,7 @@ const listQuerySchema = z.strictObject(
   { error: 'must be an object' },
 );
 
-const ackSchema = z.strictObject(
+export const ackSchema = z.strictObject(
   {
     by: z.string({ error: 'must be a string' }).min(1).max(128).optional(),
     comment: z.string({ error: 'must be a string' }).max(1024).optional(),
@@ -82,7 +82,7 @@ const ackSchema = z.strictObject(
   { error: 'must be an object' },
 );
 
-const silenceSchema = z.strictObject(
+export const silenceSchema = z.strictObject(
   {
     matchers: z
       .array(
@@ -213,7 +213,7 @@ export async function withRedis<T>(ctx: ServerContext, call: () => Promise<T>): 
   }
 }
 
-const seriesQuerySchema = z.strictObject(
+export const seriesQuerySchema = z.strictObject(
   {
     metric: z.enum([...RECORDED_SERIES, 'heartbeats'], {
       error: `must be one of ${[...RECORDED_SERIES, 'heartbeats'].join(', ')}`,
@@ -233,7 +233,7 @@ const seriesQuerySchema = z.strictObject(
   { error: 'must be an object' },
 );
 
-const deadLetterQuerySchema = z.strictObject(
+export const deadLetterQuerySchema = z.strictObject(
   {
     limit: z
       .string()

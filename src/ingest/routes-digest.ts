@@ -29,7 +29,7 @@ export interface DigestApi {
   stored(slot: number): Promise<DigestReport | undefined>;
 }
 
-const querySchema = z.strictObject(
+export const querySchema = z.strictObject(
   {
     date: z
       .string()

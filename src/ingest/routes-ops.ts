@@ -1,6 +1,7 @@
-/** /live, /ready, /health, /metrics: open (no token), never rate limited. */
+/** /live, /ready, /health, /metrics, /openapi.json: open (no token), never rate limited. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerContext } from './context.js';
+import { buildOpenApi, type OpenApiDocument } from './openapi.js';
 
 export function registerOpsRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { deps } = ctx;
@@ -31,5 +32,12 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get('/metrics', open, async (_req, reply: FastifyReply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+
+  // The API's contract, built from the schemas the routes validate with, on the first request.
+  let openapi: OpenApiDocument | undefined;
+  app.get('/openapi.json', open, async () => {
+    openapi ??= buildOpenApi({ ui: deps.config.ui.enabled && deps.sessions !== undefined });
+    return openapi;
   });
 }

@@ -11,7 +11,7 @@ import { HttpError } from './errors.js';
 
 export const TELEGRAM_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
-const RECEIVER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const RECEIVER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const endpoints = new WeakMap<FastifyRequest, WebhookEndpoint>();
 

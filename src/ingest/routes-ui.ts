@@ -21,7 +21,7 @@ export const DEFAULT_UI_DIR = path.join(REPO_ROOT, 'dist', 'ui');
 /** Login attempts one client address may make a minute. */
 const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 
-const loginSchema = z.strictObject(
+export const loginSchema = z.strictObject(
   { token: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(4096) },
   { error: 'must be an object {token}' },
 );

@@ -248,7 +248,7 @@ export function futureTsError(ms: number, ctx: NormaliseContext): string | undef
   return `${new Date(ms).toISOString()} is ${formatDuration(ms - ctx.receivedAt)} ahead of the server's clock; at most ${formatDuration(skew)} is allowed (server.max_future_skew)`;
 }
 
-const tsSchema = z.unknown().transform((v, ctx): number | undefined => {
+export const tsSchema = z.unknown().transform((v, ctx): number | undefined => {
   if (v === undefined) return undefined;
   const r = normaliseTs(v);
   if ('error' in r) {
