@@ -15,13 +15,15 @@ import { healthReport } from './ops/health.js';
 import { createLogger } from './ops/logger.js';
 import { KlaxonMetrics } from './ops/metrics.js';
 import { configSilences } from './routing/silences.js';
+import { expectScrapedSources } from './scrape/expect.js';
+import { startScraping, type Scraping } from './scrape/scheduler.js';
 import { RedisAlertApi } from './state/alert-api.js';
 import { RedisSessionStore } from './state/session-store.js';
 import { RedisSourcesApi } from './state/sources-api.js';
 import { RedisDeadLetters } from './worker/dead-letters.js';
 import { Keys, queueNames } from './state/keys.js';
 import { connectRedis, redisWhere } from './state/redis-connect.js';
-import { ShardStore, trackedCounts } from './state/shard-store.js';
+import { ShardStore, alertCounts, trackedCounts } from './state/shard-store.js';
 import { startDeliveryWorkers } from './worker/delivery-worker.js';
 import { startIngestWorkers } from './worker/ingest-worker.js';
 import { Pipeline } from './worker/pipeline.js';
@@ -68,9 +70,13 @@ export class App {
   private workQueues?: Queues;
   private alertApi?: RedisAlertApi;
   private telegramUpdates?: TelegramUpdates;
+  private scraping?: Scraping;
+  readonly opts: AppOptions;
 
-  private constructor(readonly opts: AppOptions) {
-    const { config } = opts;
+  private constructor(opts: AppOptions) {
+    // Scraped sources are watched by the absence rules from the start (src/scrape/expect.ts).
+    this.opts = { ...opts, config: expectScrapedSources(opts.config) };
+    const { config } = this.opts;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger({ level: config.log.level });
     this.metrics = opts.metrics ?? new KlaxonMetrics();
@@ -236,6 +242,19 @@ export class App {
         }),
       );
     }
+    // The bots' own /metrics and /health: one job scheduler per target, scraped by whichever
+    // process takes the job; each scrape queues one batch, as a push does (src/scrape).
+    this.scraping = await startScraping({
+      config,
+      keys: this.keys,
+      redis,
+      connection: this.patient,
+      enqueue: (batch) => workQueues.enqueue(batch),
+      metrics: this.metrics,
+      logger: this.logger,
+      clock: this.clock,
+    });
+    if (this.scraping.worker) this.workers.push(this.scraping.worker);
     for (const w of this.workers) w.on('error', () => undefined);
   }
 
@@ -251,6 +270,12 @@ export class App {
         metrics: this.metrics,
       });
     this.metrics.tracked ??= () => trackedCounts(fast, this.keys);
+    // A scrape of /metrics reads what /health reads (queues, receivers, dead letters) and the alerts.
+    this.metrics.refresh ??= async () => {
+      await health();
+      const counts = await alertCounts(fast, this.keys);
+      for (const [state, n] of Object.entries(counts)) this.metrics.alertsByState.set({ state }, n);
+    };
     this.server = buildServer({
       config: config.server,
       enqueue: (batch) => apiQueues.enqueue(batch),
@@ -352,7 +377,7 @@ export class App {
       await settlesWithin(workers, FORCE_WAIT);
     }
     await settlesWithin(
-      Promise.allSettled([this.apiQueues?.close(), this.workQueues?.close()]),
+      Promise.allSettled([this.apiQueues?.close(), this.workQueues?.close(), this.scraping?.queue.close()]),
       Math.max(left(), FORCE_WAIT),
     );
     await settlesWithin(

@@ -7,6 +7,7 @@ import { durationSchema, positiveDurationSchema } from '../model/duration.js';
 import { routeSchema } from '../routing/routes.js';
 import { inhibitRuleSchema } from '../routing/inhibition.js';
 import { configSilenceSchema } from '../routing/silences.js';
+import { scrapeSchema } from '../scrape/schema.js';
 
 const dedupDefaults = z.strictObject({ window: positiveDurationSchema, max: z.int().min(1).max(1000) });
 
@@ -113,6 +114,8 @@ export const configSchema = z.strictObject({
   inhibit_rules: z.array(inhibitRuleSchema).default([]),
   /** The daily digest: schedule, receivers, what is recorded for it. */
   digest: digestConfigSchema,
+  /** Targets Klaxon scrapes itself: the bots' Prometheus `/metrics` and JSON `/health` (docs/scrape.md). */
+  scrape: scrapeSchema.default([]),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

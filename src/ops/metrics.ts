@@ -52,6 +52,7 @@ export class KlaxonMetrics {
     help: 'Alerts known, by state (refreshed on scrape)',
     labelNames: ['state'] as const,
     registers: [this.registry],
+    collect: () => this.readRefresh(),
   });
 
   readonly notifications = new Counter({
@@ -74,6 +75,7 @@ export class KlaxonMetrics {
     help: 'Delivery state of each receiver, 1 for the state it is in: ok, failing (retrying) or broken (refused for good until its config is fixed); refreshed on scrape',
     labelNames: ['receiver', 'state'] as const,
     registers: [this.registry],
+    collect: () => this.readRefresh(),
   });
 
   readonly queueDepth = new Gauge({
@@ -81,6 +83,7 @@ export class KlaxonMetrics {
     help: 'Jobs per queue and state (refreshed on scrape)',
     labelNames: ['queue', 'state'] as const,
     registers: [this.registry],
+    collect: () => this.readRefresh(),
   });
 
   readonly evicted = new Counter({
@@ -94,6 +97,21 @@ export class KlaxonMetrics {
     name: 'klaxon_inputs_refused_total',
     help: 'Inputs of requests refused because they would pass a cap, by limit (max_sources, max_series_per_source)',
     labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scrapeFailures = new Counter({
+    name: 'klaxon_scrape_failures_total',
+    help: 'Scrapes of a `scrape:` target that pushed nothing: timeout, connection refused, an HTTP status other than 2xx (and 503 for a health target), a body that does not parse',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scrapeDuration = new Histogram({
+    name: 'klaxon_scrape_duration_seconds',
+    help: 'Time one scrape of a target took, from request to the batch queued (failed ones too)',
+    labelNames: ['target'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 
@@ -130,16 +148,26 @@ export class KlaxonMetrics {
     },
   });
 
-  /** Set by the process: reads queue depths, alert counts and dead letters just before a scrape. */
+  /**
+   * Set by the process: reads queue depths, receiver states, alert counts and dead letters just
+   * before a scrape. One read serves every gauge it sets (prom-client collects them side by side).
+   */
   refresh?: () => Promise<void>;
+  private refreshing?: Promise<void>;
+  private readRefresh(): Promise<void> {
+    this.refreshing ??= (this.refresh?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
 
   readonly deadLetters = new Gauge({
     name: 'klaxon_dead_letters',
     help: 'Notifications that exhausted their retries (refreshed on scrape)',
     registers: [this.registry],
-    collect: async () => {
-      await this.refresh?.().catch(() => undefined);
-    },
+    collect: () => this.readRefresh(),
   });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

@@ -162,6 +162,13 @@ export class Keys {
   receiverStatus(): string {
     return `${this.global()}:receiver-status`;
   }
+  /**
+   * What the last scrape of a `scrape:` target read (JSON `{ts, values}`): the counter values its
+   * next scrape turns into rates, increases and events (src/scrape/scraper.ts). Expires.
+   */
+  scrapeMemory(target: string): string {
+    return `${this.global()}:scrape:${target}`;
+  }
 
   // Grouping (src/grouping): one group per receiver and group key, named by a hash of that key.
   /** A group at a receiver: hash of `v` (version), `meta` (JSON), `m:<fp>` members, `g:<fp>` members gone. */
@@ -194,4 +201,6 @@ export const queueNames = {
   digest: '{digest}',
   /** Parents of multi-lane flows (single Redis only: a flow cannot span a cluster's nodes). */
   receipts: '{receipts}',
+  /** Scrapes of the `scrape:` targets: one job scheduler per target (src/scrape/scheduler.ts). */
+  scrape: '{scrape}',
 };

@@ -410,6 +410,37 @@ export async function trackedCounts(redis: Redis, keys: Keys): Promise<{ sources
   return { sources, series };
 }
 
+/**
+ * Counts one shard's alerts by status, inside Redis: the status is read from the start of each
+ * alert's JSON (where `Alert` puts it), decoded whole only when the start differs.
+ * KEYS[1] the shard's alerts hash. Answers [pending, firing, resolved].
+ */
+const ALERT_COUNTS_LUA = `
+local counts = { pending = 0, firing = 0, resolved = 0 }
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local status = string.match(v, '^{"fingerprint":"%x*","name":"[^"\\\\]*","kind":"%a*","status":"(%a+)"')
+  if not status then status = cjson.decode(v).status end
+  if counts[status] then counts[status] = counts[status] + 1 end
+end
+return { counts.pending, counts.firing, counts.resolved }`;
+
+/** Alerts known by status, over every shard (for the `klaxon_alerts` gauge, on scrape). */
+export async function alertCounts(
+  redis: Redis,
+  keys: Keys,
+): Promise<{ pending: number; firing: number; resolved: number }> {
+  const pipe = crossSlotPipeline(redis);
+  for (let s = 0; s < keys.shards; s++) pipe.eval(ALERT_COUNTS_LUA, 1, keys.alerts(s));
+  const out = { pending: 0, firing: 0, resolved: 0 };
+  for (const r of (await pipe.exec()) ?? []) {
+    const [pending, firing, resolved] = unwrap<number[]>(r);
+    out.pending += pending ?? 0;
+    out.firing += firing ?? 0;
+    out.resolved += resolved ?? 0;
+  }
+  return out;
+}
+
 function pushTimers(args: (string | number)[], timers: Map<string, number | null>): void {
   const sets: (string | number)[] = [];
   const dels: string[] = [];

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
+import { parseExposition } from '../../src/scrape/exposition.js';
+import { mapScrape } from '../../src/scrape/map.js';
 
 /**
  * The compose stack (docker-compose.yml and examples/compose/) cannot run here, so its parts are
@@ -71,6 +73,9 @@ describe('the compose stack', () => {
     const email = config.receivers.email as unknown as { smtp: { host: string; port: number } };
     reachable(`${email.smtp.host}:${email.smtp.port}`);
     expect(config.rules.length).toBeGreaterThan(10); // the trading preset
+    // Klaxon scrapes the demo bot at the port it publishes.
+    expect(config.scrape.length).toBeGreaterThan(0);
+    for (const t of config.scrape) reachable(new URL(t.url).host);
   });
 
   it("Alertmanager forwards to Klaxon's webhook with the token the compose file gives both", () => {
@@ -133,6 +138,16 @@ describe('the compose stack', () => {
         .filter((n) => n !== 'demo_bot');
       for (const n of names) expect(exported.has(n) || n === 'up', `${r.alert}: ${n}`).toBe(true);
     }
+    // Klaxon's own scrape of it reads the standard names the trading preset's rules use.
+    const { config } = loadConfig(path.join(DIR, 'klaxon.yaml'), {
+      KLAXON_TOKEN: 'compose-test-token-0123456789abcdef',
+      KLAXON_ALERTMANAGER_TOKEN: 'compose-test-am-token-0123456789',
+    });
+    const target = config.scrape.find((t) => t.format === 'prometheus');
+    if (!target) throw new Error('no prometheus target');
+    const mapped = mapScrape(parseExposition(text), target, undefined, Date.now());
+    const names = new Set(mapped.snapshots.flatMap((sn) => Object.keys(sn.metrics)));
+    for (const n of ['equity', 'market_data_staleness_s']) expect(names, n).toContain(n);
     // The day's incidents: the loss over its limit, then the bot down at 20:05.
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('perps_bot_risk_daily_loss')).toBeGreaterThan(value('perps_bot_risk_daily_loss_limit'));
