@@ -141,16 +141,12 @@ export function AlertsPage({ query }: { query: URLSearchParams }) {
             <option value="resolved">Resolved</option>
           </select>
         </Field>
-        <Field label="Severity">
-          <select value={filters.severity} onChange={(e) => set('severity', e.currentTarget.value)}>
-            <option value="">Any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <Choice
+          label="Severity"
+          value={filters.severity}
+          options={[...SEVERITIES]}
+          onChange={(v) => set('severity', v)}
+        />
         <Choice
           label="Source"
           value={filters.source}
