@@ -9,7 +9,9 @@ import type { Detector } from '../../src/detectors/anomaly/types.js';
 import {
   PROFILES,
   listCsv,
+  normalise,
   pool,
+  rawAtThreshold,
   readCsv,
   scoreAtThreshold,
   scoreRows,
@@ -87,8 +89,52 @@ export interface SplitHalf {
   aBest: number;
 }
 
+/**
+ * Leave-one-category-out cross-validation of the threshold, per profile: for each category
+ * (the data file's folder), the best single threshold on the files of all other categories is
+ * applied to the held-out category's files. Every file is held out exactly once; as NAB sums raw
+ * scores over all files and normalises once by the total window count (SCORING.md,
+ * "Normalisation"), the held-out raw scores are summed and normalised over all files. (A mean of
+ * per-category normalised scores would be undefined for a category without windows, such as
+ * artificialNoAnomaly, and would weigh a category of 6 windows like one of 30.)
+ */
+export interface CrossValidation {
+  profile: string;
+  /** Normalised score of the summed held-out raw scores. */
+  score: number;
+  raw: number;
+  /** Per held-out category: the threshold chosen on the others and the held-out raw score. */
+  folds: { category: string; threshold: number; raw: number; windows: number }[];
+}
+
+export function categoryOf(rel: string): string {
+  const i = rel.indexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+/** Leave-one-category-out CV over scored files (`cats[i]` is the category of `files[i]`). */
+export function crossValidate(files: readonly ScoredRows[], cats: readonly string[]): CrossValidation[] {
+  const categories = [...new Set(cats)].sort();
+  const split = categories.map((cat) => ({
+    category: cat,
+    train: pool(files.filter((_, i) => cats[i] !== cat)),
+    test: pool(files.filter((_, i) => cats[i] === cat)),
+  }));
+  const windows = files.reduce((a, f) => a + f.windows, 0);
+  return PROFILES.map((p) => {
+    const folds = split.map(({ category, train, test }) => {
+      const threshold = sweep(train, p).threshold;
+      return { category, threshold, raw: rawAtThreshold(test, p, threshold), windows: test.windows };
+    });
+    const raw = folds.reduce((a, f) => a + f.raw, 0);
+    return { profile: p.name, score: normalise(raw, windows, p), raw, folds };
+  });
+}
+
 export interface Evaluation {
   results: SweepResult[];
+  /** Leave-one-category-out cross-validated scores (the headline). */
+  cv: CrossValidation[];
   split: SplitHalf[];
   samples: number;
   /** Best-of-N samples per second of `step` alone. */
@@ -106,6 +152,7 @@ export function evaluate(
   opts: { outDir?: string; timingRuns?: number } = {},
 ): Evaluation {
   const files: ScoredRows[] = [];
+  const cats: string[] = [];
   const halves: [ScoredRows[], ScoredRows[]] = [[], []];
   let base = 0;
   let samples = 0;
@@ -124,6 +171,7 @@ export function evaluate(
       const w = windows[rel] ?? [];
       const rows = scoreRows(Array.from(r.scores), windowRows(f.timestampText, w), base);
       files.push(rows);
+      cats.push(categoryOf(rel));
       halves[(files.length - 1) % 2]?.push(rows);
       base += w.length;
       if (opts.outDir) {
@@ -138,6 +186,7 @@ export function evaluate(
   const [ca, cb] = halves.map(pool) as [ReturnType<typeof pool>, ReturnType<typeof pool>];
   return {
     results: PROFILES.map((p) => sweep(c, p)),
+    cv: crossValidate(files, cats),
     split: PROFILES.map((p) => {
       const a = sweep(ca, p);
       const b = sweep(cb, p);

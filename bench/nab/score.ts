@@ -198,8 +198,14 @@ export function sweep(c: Corpus, profile: Profile): SweepResult {
   };
 }
 
-/** Normalised score of a corpus at a fixed threshold (detections: score >= threshold). */
-export function scoreAtThreshold(c: Corpus, profile: Profile, threshold: number): number {
+/** NAB's normalisation: 100 * (raw - null) / (perfect - null) over `windows` windows. */
+export function normalise(raw: number, windows: number, profile: Profile): number {
+  const nullRaw = -profile.fn * windows;
+  return (100 * (raw - nullRaw)) / (profile.tp * windows - nullRaw);
+}
+
+/** Raw (unnormalised) NAB score of a corpus at a fixed threshold (detections: score >= threshold). */
+export function rawAtThreshold(c: Corpus, profile: Profile, threshold: number): number {
   const best = new Map<number, number>();
   let fpScore = 0;
   for (let k = 0; k < c.scores.length; k++) {
@@ -216,9 +222,12 @@ export function scoreAtThreshold(c: Corpus, profile: Profile, threshold: number)
   }
   let tpScore = 0;
   for (const v of best.values()) tpScore += v;
-  const raw = tpScore + fpScore - profile.fn * (c.windows - best.size);
-  const nullRaw = -profile.fn * c.windows;
-  return (100 * (raw - nullRaw)) / (profile.tp * c.windows - nullRaw);
+  return tpScore + fpScore - profile.fn * (c.windows - best.size);
+}
+
+/** Normalised score of a corpus at a fixed threshold (detections: score >= threshold). */
+export function scoreAtThreshold(c: Corpus, profile: Profile, threshold: number): number {
+  return normalise(rawAtThreshold(c, profile, threshold), c.windows, profile);
 }
 
 // ---------------------------------------------------------------------------------------------

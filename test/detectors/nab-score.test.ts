@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadData } from '../../bench/nab/evaluate.js';
+import { crossValidate, evaluate, loadData } from '../../bench/nab/evaluate.js';
 import { createDefault } from '../../src/detectors/anomaly/default.js';
 import {
   PROFILES,
@@ -51,6 +51,36 @@ describe('NAB scorer', () => {
     expect(r.score).toBeCloseTo((100 * (tp + 1)) / 2, 10);
     const fn2 = sweep(c, PROFILES[2]!);
     expect(fn2.score).toBeCloseTo((100 * (tp + 2)) / 3, 10);
+  });
+
+  it('cross-validates the threshold leaving one category out, summing held-out raw scores', () => {
+    // Category a: one window rows 40..59, a detection at its first row scores 0.8, an FP 0.9.
+    // Category b: one window, detected only at 0.6 (first row); no FP.
+    // Category c: no window, an FP at 0.7.
+    const a = new Array<number>(100).fill(0);
+    a[40] = 0.8;
+    a[20] = 0.9; // before the window: a full FP
+    const b = new Array<number>(100).fill(0);
+    b[40] = 0.6;
+    const cc = new Array<number>(100).fill(0);
+    cc[50] = 0.7;
+    const files = [scoreRows(a, [[40, 59]], 0), scoreRows(b, [[40, 59]], 1), scoreRows(cc, [], 2)];
+    const std = PROFILES[0]!;
+    const [cv] = crossValidate(files, ['a', 'b', 'c']);
+    // Held out a: on b + c the best is 0.6 (TP 1, FP -0.11 at 0.7): raw on a = 1 - 0.11 (FP 0.9).
+    // Held out b: on a + c the best is 0.8 (TP 1, FP at 0.9 -0.11): on b nothing fires: -1.
+    // Held out c: on a + b the best is 0.6 (2 TP - 0.11): on c the FP at 0.7 fires: -0.11.
+    const folds = cv!.folds.map((f) => [f.category, f.threshold]);
+    expect(folds).toEqual([
+      ['a', 0.6],
+      ['b', 0.8],
+      ['c', 0.6],
+    ]);
+    const raw = 1 - 0.11 - 1 - 0.11;
+    expect(cv!.raw).toBeCloseTo(raw, 12);
+    // Normalised over all files (2 windows): null -2, perfect 2.
+    expect(cv!.score).toBeCloseTo((100 * (raw + 2)) / 4, 10);
+    expect(cv!.profile).toBe(std.name);
   });
 
   it('reproduces the published windowedGaussian numbers on the DEV files', () => {

@@ -97,29 +97,43 @@ describe('a trading bot session under the trading preset', () => {
     expect(kinds('bot_down')).toEqual(['firing:warning', 'firing:warning->critical', 'resolved:critical']);
   });
 
-  it('the z-score detector fires on an injected spike and not on the ordinary samples after it', async () => {
+  it('the z-score detector fires when trading stalls, and not on the ordinary samples after it', async () => {
     // A steady bot: 10 +/- 1 trades a minute, pushed in batches like a real one.
     const value = (i: number) => 10 + ((i * 7) % 3) - 1;
-    const batch = (from: number, n: number, spikeAt = -1) =>
+    const batch = (from: number, n: number, stalled: (i: number) => boolean = () => false) =>
       Array.from({ length: n }, (_, j) => ({
         source: 'z',
         ts: s(6000 + (from + j) * 60),
-        metrics: { trades_per_minute: from + j === spikeAt ? 40 : value(from + j) },
+        metrics: { trades_per_minute: stalled(from + j) ? 0 : value(from + j) },
       }));
     // The clock moves with the samples, as it does for a bot that pushes what it just measured.
     clock.set(s(6000 + 99 * 60));
     await k.push('/v1/metrics', batch(0, 100));
     await k.idle();
     expect(kinds('trades_per_minute_anomaly')).toEqual([]);
+    // One odd minute is not a stall: the preset's rule wants 3 of the last 5 samples far below.
     clock.set(s(6000 + 100 * 60));
-    await k.push('/v1/metrics', batch(100, 1, 100));
+    await k.push(
+      '/v1/metrics',
+      batch(100, 1, () => true),
+    );
     await k.idle();
-    expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);
-    expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0]?.value).toBe(40);
-    clock.set(s(6000 + 130 * 60));
-    await k.push('/v1/metrics', batch(101, 30));
+    expect(kinds('trades_per_minute_anomaly')).toEqual([]);
+    clock.set(s(6000 + 106 * 60));
+    await k.push(
+      '/v1/metrics',
+      batch(101, 6, (i) => i >= 102),
+    );
     await k.idle();
-    expect(kinds('trades_per_minute_anomaly')).toEqual(['firing:warning']);
+    // Each minute of the stall from the third on is an occurrence, within the dedup cap.
+    const told = kinds('trades_per_minute_anomaly');
+    expect(told.length).toBeGreaterThan(0);
+    expect(new Set(told)).toEqual(new Set(['firing:warning']));
+    expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0]?.value).toBe(0);
+    clock.set(s(6000 + 140 * 60));
+    await k.push('/v1/metrics', batch(107, 30));
+    await k.idle();
+    expect(kinds('trades_per_minute_anomaly')).toEqual(told);
   });
 
   it('a stop-loss hit is told every time, never deduplicated', async () => {

@@ -48,6 +48,46 @@ export function signedZ(x: number, centre: number, spread: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Resolution: the smallest change the series has shown
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Standard deviation of the rounding error of a reading quantised to steps of `q`: the true value
+ * behind a reading `v` lies anywhere in [v - q/2, v + q/2], uniformly, so its sd is q / sqrt(12).
+ */
+export const QUANTUM_SD = 1 / Math.sqrt(12);
+
+/**
+ * Folds one step `prev -> v` into the resolution `q` (0 = none seen yet): the smallest non-zero
+ * |v - prev| between consecutive samples. For a quantised series (integer counts, prices in
+ * ticks, a percentage with two decimals) every change is a multiple of the quantum, so `q`
+ * converges to the quantum; for a continuous series it shrinks towards 0 and the floor it gives
+ * never binds.
+ */
+export function foldResolution(q: number, prev: number, v: number): number {
+  const d = v > prev ? v - prev : prev - v;
+  return d > 0 && (q === 0 || d < q) ? d : q;
+}
+
+/**
+ * The spread to score against: the measured `spread`, but never below the rounding sd of the
+ * series' resolution (`q * QUANTUM_SD`). A flat or quantised window says the spread is below what
+ * the series can show, not that it is 0, so a one-quantum change scores z = sqrt(12) ~ 3.46
+ * instead of infinity. With `q` = 0 (the series has never changed) the flat-history rule stays.
+ */
+export function flooredSpread(spread: number, q: number): number {
+  const floor = q * QUANTUM_SD;
+  return spread > floor ? spread : floor;
+}
+
+/** The last value pushed into a rolling window (undefined when empty). */
+export function rollingLast(r: RollingState): number | undefined {
+  const n = r.buf.length;
+  if (n === 0) return undefined;
+  return r.buf[r.pos === 0 ? n - 1 : r.pos - 1];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Input transforms (`log`, `diff`)
 // ---------------------------------------------------------------------------------------------
 

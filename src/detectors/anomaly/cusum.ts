@@ -84,5 +84,7 @@ export function createCusum(opts: CusumOptions = {}): Detector<CusumState> {
       return score;
     },
     alertScore: (t = h) => deviationToScore(t),
+    // The CUSUM threshold is on an accumulated sum, not on one value: no band.
+    expect: (s) => (s.n === 0 ? undefined : { expected: [s.m, s.m], n: s.n }),
   };
 }

@@ -31,7 +31,7 @@
  */
 import { applyTransform, checkNumber, deviationToScore, initTransform, resolveCommon } from './common.js';
 import type { TransformState } from './common.js';
-import { breakoutStep, initBreakout, type BreakoutState } from './range.js';
+import { breakoutRange, breakoutStep, initBreakout, type BreakoutState } from './range.js';
 import type { CommonDetectorOptions, Detector } from './types.js';
 
 export interface DefaultOptions extends CommonDetectorOptions {
@@ -161,5 +161,10 @@ export function createDefault(opts: DefaultOptions = {}): Detector<DefaultState>
       return deviationToScore(dev);
     },
     alertScore: (t = threshold) => deviationToScore(1 + t),
+    // Three views and a fill scaling: the value view's range is what it expects; no band.
+    expect(s) {
+      const r = breakoutRange(s.value, window);
+      return r ? { expected: r, n: s.n } : undefined;
+    },
   };
 }

@@ -70,5 +70,10 @@ export function createEwma(opts: EwmaOptions = {}): Detector<EwmaState> {
       return score;
     },
     alertScore: (t = threshold) => deviationToScore(t),
+    expect(s, t = threshold) {
+      if (s.n === 0) return undefined;
+      const sd = Math.sqrt(s.v);
+      return { expected: [s.m, s.m], band: [s.m - t * sd, s.m + t * sd], n: s.n };
+    },
   };
 }

@@ -6,13 +6,16 @@ import { z } from 'zod';
 import { createCusum } from './cusum.js';
 import { createDefault } from './default.js';
 import { createEwma } from './ewma.js';
+import { withGates } from './gate.js';
 import { createLikelihood } from './likelihood.js';
 import { createRange } from './range.js';
 import { createRobustZ } from './robust-z.js';
+import type { TransformState } from './common.js';
 import type { Detector } from './types.js';
 import { createZScore } from './zscore.js';
 
-export type { Detector, Direction, CommonDetectorOptions } from './types.js';
+export type { Detector, Direction, CommonDetectorOptions, Expectation } from './types.js';
+export { expectInMetricUnit, withGates, type PersistSpec } from './gate.js';
 export { deviationToScore, scoreToDeviation } from './common.js';
 
 export const DETECTOR_TYPES = [
@@ -26,7 +29,17 @@ export const DETECTOR_TYPES = [
 ] as const;
 export type DetectorType = (typeof DETECTOR_TYPES)[number];
 
-const COMMON_KEYS = ['type', 'window', 'threshold', 'direction', 'warmup', 'diff', 'log'] as const;
+const COMMON_KEYS = [
+  'type',
+  'window',
+  'threshold',
+  'direction',
+  'warmup',
+  'diff',
+  'log',
+  'persist',
+  'min_delta',
+] as const;
 
 /** Options each detector accepts beyond the common ones. */
 export const DETECTOR_OPTIONS: Record<DetectorType, readonly string[]> = {
@@ -43,6 +56,11 @@ const ALL_KEYS = [...new Set([...COMMON_KEYS, ...Object.values(DETECTOR_OPTIONS)
 
 const positiveInt = z.number().int().min(1);
 
+/** `persist: {k, n}`: alert only when k of the last n samples scored at or above the threshold. */
+const persistSchema = z
+  .strictObject({ k: positiveInt.max(1000), n: positiveInt.max(1000) })
+  .refine((p) => p.k <= p.n, { message: 'persist.k must be at most persist.n (k of the last n samples)' });
+
 export const detectorSpecSchema = z
   .strictObject(
     {
@@ -54,6 +72,9 @@ export const detectorSpecSchema = z
       warmup: z.number().int().min(0).optional(),
       diff: z.boolean().optional(),
       log: z.boolean().optional(),
+      persist: persistSchema.optional(),
+      /** Deviations from the expected value below this (scored unit) score 0. */
+      min_delta: z.number().min(0).optional(),
       alpha: z.number().gt(0).max(1).optional(),
       drift: z.number().min(0).optional(),
       shortWindow: positiveInt.max(100_000).optional(),
@@ -100,7 +121,19 @@ export function parseDetectorSpec(spec: unknown = {}): DetectorSpec {
  */
 export function createDetector(spec: DetectorSpecInput = {}): Detector<unknown> {
   const s = parseDetectorSpec(spec);
-  const { type = 'default', ...opts } = s;
+  const { type = 'default', persist, min_delta, ...opts } = s;
+  const inner = createInner(type, opts);
+  return withGates(inner as Detector<{ tf: TransformState }>, {
+    ...opts,
+    persist,
+    min_delta,
+  }) as Detector<unknown>;
+}
+
+function createInner(
+  type: DetectorType,
+  opts: Omit<DetectorSpec, 'type' | 'persist' | 'min_delta'>,
+): Detector<unknown> {
   switch (type) {
     case 'zscore':
       return createZScore(opts) as Detector<unknown>;

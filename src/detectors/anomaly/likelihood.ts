@@ -156,5 +156,8 @@ export function createLikelihood(opts: LikelihoodOptions = {}): Detector<Likelih
       return score;
     },
     alertScore: (t = threshold) => deviationToScore(t),
+    // The threshold is on the likelihood of recent raw scores, not on one value: no band.
+    expect: (s) =>
+      s.roll.buf.length === 0 ? undefined : { expected: [s.roll.mean, s.roll.mean], n: s.roll.buf.length },
   };
 }

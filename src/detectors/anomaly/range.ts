@@ -97,6 +97,17 @@ export interface RangeState {
   br: BreakoutState;
 }
 
+/** The [min, max] of the last `window` values of a breakout state (undefined when empty). */
+export function breakoutRange(s: BreakoutState, window: number): [number, number] | undefined {
+  const oldest = s.i - window;
+  let a = 0;
+  while (a < s.maxI.length && (s.maxI[a] as number) < oldest) a++;
+  let b = 0;
+  while (b < s.minI.length && (s.minI[b] as number) < oldest) b++;
+  if (a >= s.maxV.length || b >= s.minV.length) return undefined;
+  return [s.minV[b] as number, s.maxV[a] as number];
+}
+
 export const RANGE_DEFAULTS = { window: 100, threshold: 0 } as const;
 
 export function breakoutScore(e: number): number {
@@ -122,5 +133,11 @@ export function createRange(opts: RangeOptions = {}): Detector<RangeState> {
       return e >= 0 ? breakoutScore(e) : 0;
     },
     alertScore: (t = threshold) => breakoutScore(t),
+    expect(s, t = threshold) {
+      const r = breakoutRange(s.br, window);
+      if (!r) return undefined;
+      const span = r[1] - r[0];
+      return { expected: r, band: [r[0] - t * span, r[1] + t * span], n: Math.min(s.br.i, window) };
+    },
   };
 }

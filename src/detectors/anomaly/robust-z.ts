@@ -17,9 +17,12 @@ import {
   checkNumber,
   deviationToScore,
   directed,
+  flooredSpread,
+  foldResolution,
   initRolling,
   initTransform,
   resolveCommon,
+  rollingLast,
   rollingPush,
   rollingSd,
   signedZ,
@@ -41,6 +44,8 @@ export interface RobustZState {
   roll: RollingState;
   /** The same values, sorted ascending. */
   sorted: number[];
+  /** Resolution: smallest non-zero change between consecutive samples (0 = none yet). */
+  q: number;
 }
 
 export const ROBUST_Z_DEFAULTS = { window: 100, threshold: 3.5 } as const;
@@ -94,20 +99,23 @@ export function createRobustZ(opts: RobustZOptions = {}): Detector<RobustZState>
   const warmup = Math.max(3, Math.min(c.warmup, window));
   return {
     type: 'robust_z',
-    init: () => ({ tf: initTransform(), roll: initRolling(), sorted: [] }),
+    init: () => ({ tf: initTransform(), roll: initRolling(), sorted: [], q: 0 }),
     step(s, x) {
       if (!Number.isFinite(x)) return 0;
       const v = applyTransform(c, s.tf, x);
       if (Number.isNaN(v)) return 0;
       const a = s.sorted;
+      const r = s.roll;
+      const q = s.q || 0;
       let score = 0;
       if (a.length >= warmup) {
         const med = sortedMedian(a);
         let spread = MAD_TO_SD * sortedMad(a, med);
-        if (!(spread > 0)) spread = rollingSd(s.roll);
-        score = deviationToScore(directed(signedZ(v, med, spread), c.direction));
+        if (!(spread > 0)) spread = rollingSd(r);
+        score = deviationToScore(directed(signedZ(v, med, flooredSpread(spread, q)), c.direction));
       }
-      const r = s.roll;
+      const last = rollingLast(r);
+      if (last !== undefined) s.q = foldResolution(q, last, v);
       if (r.buf.length === window) {
         const old = r.buf[r.pos] as number;
         a.splice(lowerBound(a, old), 1);
@@ -117,5 +125,14 @@ export function createRobustZ(opts: RobustZOptions = {}): Detector<RobustZState>
       return score;
     },
     alertScore: (t = threshold) => deviationToScore(t),
+    expect(s, t = threshold) {
+      const a = s.sorted;
+      if (a.length === 0) return undefined;
+      const med = sortedMedian(a);
+      let spread = MAD_TO_SD * sortedMad(a, med);
+      if (!(spread > 0)) spread = rollingSd(s.roll);
+      spread = flooredSpread(spread, s.q || 0);
+      return { expected: [med, med], band: [med - t * spread, med + t * spread], n: a.length };
+    },
   };
 }

@@ -19,6 +19,25 @@ export interface Detector<S = unknown> {
    * z-scores, for example), is reached. `alertScore()` is the detector's default alert cut.
    */
   alertScore(threshold?: number): number;
+  /**
+   * What the detector expects of the next sample, from the state (strictly earlier samples), in
+   * the scored unit (after `log` / `diff`): see {@link Expectation}. Undefined while there is no
+   * history to speak of. Pure: does not touch `state`.
+   */
+  expect?(state: S, threshold?: number): Expectation | undefined;
+}
+
+/** What a detector expects of the next sample (see `Detector.expect`). */
+export interface Expectation {
+  /**
+   * The expected value, as an interval: `[mean, mean]` for the z-scores, the window's
+   * `[min, max]` for the breakout detectors. The deviation of a value is its distance to it.
+   */
+  expected: [number, number];
+  /** Values scoring below `alertScore(threshold)`, when that is an interval of values (mean ± t·sd). */
+  band?: [number, number];
+  /** Samples the statistics are built from (the history length). */
+  n: number;
 }
 
 export type Direction = 'up' | 'down' | 'both';

@@ -4,15 +4,21 @@
  * Each sample is scored against the mean and sample standard deviation (n - 1) of the strictly
  * earlier samples in the window (the sample itself is not included), then joins the window.
  * Score = |z| / (1 + |z|) (see `deviationToScore`), so `alertScore(3)` = 0.75.
+ *
+ * The sd is floored at the rounding sd of the series' resolution (`flooredSpread`): on a flat or
+ * quantised window a one-quantum change scores z = sqrt(12) ~ 3.46, not infinity.
  */
 import {
   applyTransform,
   checkNumber,
   deviationToScore,
   directed,
+  flooredSpread,
+  foldResolution,
   initRolling,
   initTransform,
   resolveCommon,
+  rollingLast,
   rollingPush,
   rollingSd,
   scoreToDeviation,
@@ -32,6 +38,8 @@ export interface ZScoreOptions extends CommonDetectorOptions {
 export interface ZScoreState {
   tf: TransformState;
   roll: RollingState;
+  /** Resolution: smallest non-zero change between consecutive samples (0 = none yet). */
+  q: number;
 }
 
 export const ZSCORE_DEFAULTS = { window: 100, threshold: 3 } as const;
@@ -45,20 +53,30 @@ export function createZScore(opts: ZScoreOptions = {}): Detector<ZScoreState> {
   const warmup = Math.max(2, Math.min(c.warmup, window));
   return {
     type: 'zscore',
-    init: () => ({ tf: initTransform(), roll: initRolling() }),
+    init: () => ({ tf: initTransform(), roll: initRolling(), q: 0 }),
     step(state, x) {
       if (!Number.isFinite(x)) return 0;
       const v = applyTransform(c, state.tf, x);
       if (Number.isNaN(v)) return 0;
       const r = state.roll;
+      // States stored before the resolution existed have no `q`.
+      const q = state.q || 0;
       let score = 0;
       if (r.buf.length >= warmup) {
-        score = deviationToScore(directed(signedZ(v, r.mean, rollingSd(r)), c.direction));
+        score = deviationToScore(directed(signedZ(v, r.mean, flooredSpread(rollingSd(r), q)), c.direction));
       }
+      const last = rollingLast(r);
+      if (last !== undefined) state.q = foldResolution(q, last, v);
       rollingPush(r, v, window);
       return score;
     },
     alertScore: (t = threshold) => deviationToScore(t),
+    expect(state, t = threshold) {
+      const r = state.roll;
+      if (r.buf.length === 0) return undefined;
+      const sd = flooredSpread(rollingSd(r), state.q || 0);
+      return { expected: [r.mean, r.mean], band: [r.mean - t * sd, r.mean + t * sd], n: r.buf.length };
+    },
   };
 }
 
