@@ -20,11 +20,22 @@ export function formatNumber(v: number | undefined): string {
 export function formatMoney(v: number, currency = 'USD'): string {
   if (!Number.isFinite(v)) return String(v);
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(v);
+    return moneyFormat(currency).format(v);
   } catch {
     // An unknown currency code: the number with the code after it.
     return `${v.toFixed(2)} ${currency}`;
   }
+}
+
+/** One formatter per currency: building an Intl.NumberFormat costs far more than using one. */
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+function moneyFormat(currency: string): Intl.NumberFormat {
+  let f = moneyFormats.get(currency);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    moneyFormats.set(currency, f);
+  }
+  return f;
 }
 
 /** A ratio as a percentage: 1.04 -> `104%`, 0.4234 -> `42.3%`. */

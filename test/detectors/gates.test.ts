@@ -168,12 +168,13 @@ describe('expectations ("say why")', () => {
     expect(whyAnnotations(undefined, undefined, 0.9, 0.75)).toEqual({ Score: '0.9000 (alerts at 0.7500)' });
   });
 
-  it('an anomaly occurrence carries why (annotations content.describe() lists as facts)', () => {
+  it('an anomaly occurrence of a rule with explain carries why (annotations content.describe() lists as facts)', () => {
     const rule = {
       name: 'trades_anomaly',
       kind: 'anomaly',
       metric: 'trades_per_minute',
       detector: { type: 'zscore', window: 20, threshold: 3 },
+      explain: true,
     };
     const h = new Harness([rule]);
     for (let i = 0; i < 30; i++) h.snap('bot', T0 + i * SEC, { trades_per_minute: 10 + (i % 2) });
@@ -185,5 +186,21 @@ describe('expectations ("say why")', () => {
     expect(ann.History).toBe('20 samples');
     expect(ann.Score).toMatch(/^0\.9\d{3} \(alerts at 0\.7500\)$/);
     expect(signals[0]?.value).toBe(30);
+  });
+
+  it('without explain, an occurrence carries no such facts, and a rule can still write them itself', () => {
+    const rule = {
+      name: 'trades_anomaly',
+      kind: 'anomaly',
+      metric: 'trades_per_minute',
+      detector: { type: 'zscore', window: 20, threshold: 3 },
+      annotations: { normal: '{{expected_low}} to {{expected_high}} over {{history}} samples' },
+    };
+    const h = new Harness([rule]);
+    for (let i = 0; i < 30; i++) h.snap('bot', T0 + i * SEC, { trades_per_minute: 10 + (i % 2) });
+    const signals = h.snap('bot', T0 + 100 * SEC, { trades_per_minute: 30 });
+    const ann = signals[0]?.annotations ?? {};
+    expect(ann.Expected).toBeUndefined();
+    expect(ann.normal).toMatch(/^8\.9\d* to 12\.\d+ over 20 samples$/);
   });
 });

@@ -38,8 +38,11 @@ export function whyAnnotations(
 /**
  * A detector on a metric, per series. Every sample is scored against the detector's state from
  * strictly earlier samples; a score past the threshold is one occurrence of the anomaly alert.
- * The occurrence carries why: the expected range, the score and the history length (annotations
- * `Expected`, `Score`, `History`, shown as facts; a rule's own annotation of the same name wins).
+ * With `explain: true` the occurrence carries why: the expected range, the score and the history
+ * length (annotations `Expected`, `Score`, `History`, shown as facts; a rule's own annotation of
+ * the same name wins). It is off by default: on a series that alerts often, building them for
+ * every occurrence cost the samples path about a seventh. The template variables `expected_low`,
+ * `expected_high` and `history` are always there for a rule's own annotations.
  */
 export function anomalyRule(rule: AnomalyRule): CompiledRule {
   const alert = rule.alert ?? rule.name;
@@ -91,9 +94,10 @@ export function anomalyRule(rule: AnomalyRule): CompiledRule {
         },
         'unusual {{metric}} on {{source}}: {{value}} (score {{score}}, {{detector}})',
       );
-      for (const [k, v] of Object.entries(whyAnnotations(unit, e, score, warnAt))) {
-        if (signal.annotations[k] === undefined) signal.annotations[k] = v;
-      }
+      if (rule.explain)
+        for (const [k, v] of Object.entries(whyAnnotations(unit, e, score, warnAt))) {
+          if (signal.annotations[k] === undefined) signal.annotations[k] = v;
+        }
       ctx.emit(signal);
     },
   };
