@@ -118,16 +118,7 @@ export class KlaxonMetrics {
   /** Set by the process: counts the sources and series tracked in Redis, on scrape. */
   tracked?: () => Promise<{ sources: number; series: number }>;
   /** One read for both gauges of a scrape. */
-  private trackedRead?: Promise<{ sources: number; series: number } | undefined>;
-  private readTracked(): Promise<{ sources: number; series: number } | undefined> {
-    this.trackedRead ??= (this.tracked?.() ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .finally(() => {
-        this.trackedRead = undefined;
-      });
-    return this.trackedRead;
-  }
-
+  private readonly readTracked = sharedRead(() => this.tracked?.());
   readonly trackedSources = new Gauge({
     name: 'klaxon_tracked_sources',
     help: 'Sources whose inputs Klaxon tracks (refreshed on scrape; bounded by limits.max_sources)',
@@ -153,16 +144,7 @@ export class KlaxonMetrics {
    * before a scrape. One read serves every gauge it sets (prom-client collects them side by side).
    */
   refresh?: () => Promise<void>;
-  private refreshing?: Promise<void>;
-  private readRefresh(): Promise<void> {
-    this.refreshing ??= (this.refresh?.() ?? Promise.resolve())
-      .catch(() => undefined)
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
-  }
-
+  private readonly readRefresh = sharedRead(() => this.refresh?.());
   readonly deadLetters = new Gauge({
     name: 'klaxon_dead_letters',
     help: 'Notifications that exhausted their retries (refreshed on scrape)',
@@ -176,4 +158,18 @@ export class KlaxonMetrics {
     for (const limit of ['max_sources', 'max_series_per_source']) this.capRefused.inc({ limit }, 0);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'klaxon_' });
   }
+}
+
+/**
+ * A read that the gauges of one scrape share: prom-client collects them side by side, so a call
+ * while one is under way waits for it instead of reading again; a failed read gives undefined.
+ */
+function sharedRead<T>(read: () => Promise<T> | undefined): () => Promise<T | undefined> {
+  let pending: Promise<T | undefined> | undefined;
+  return () =>
+    (pending ??= (read() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        pending = undefined;
+      }));
 }

@@ -52,6 +52,8 @@ export function anomalyRule(rule: AnomalyRule): CompiledRule {
   const critAt =
     rule.critical_threshold === undefined ? Infinity : detector.alertScore(rule.critical_threshold);
   const unit = rule.unit;
+  const explains =
+    rule.explain || /expected_low|expected_high|history/.test(JSON.stringify(rule.annotations ?? {}));
   return {
     name: rule.name,
     alert,
@@ -59,15 +61,17 @@ export function anomalyRule(rule: AnomalyRule): CompiledRule {
     keyForSample: (s) => (accept(s.source, s.labels) ? seriesKey(rule.name, s) : undefined),
     onSample(ctx: RuleContext, key: string, s: Sample) {
       const state = ctx.get<unknown>(key) ?? detector.init();
-      // What the detector expects, from the earlier samples only (before `step` folds this one in).
-      const e = Number.isFinite(s.value)
-        ? expectInMetricUnit(
-            detector as Detector<{ tf: TransformState }>,
-            rule.detector,
-            state as { tf: TransformState },
-            rule.detector.threshold,
-          )
-        : undefined;
+      // What the detector expects, from the earlier samples only (before `step` folds this one in),
+      // read only when something says it: `explain`, or a template naming its variables.
+      const e =
+        explains && Number.isFinite(s.value)
+          ? expectInMetricUnit(
+              detector as Detector<{ tf: TransformState }>,
+              rule.detector,
+              state as { tf: TransformState },
+              rule.detector.threshold,
+            )
+          : undefined;
       const score = detector.step(state, s.value, s.ts);
       ctx.set(key, state);
       if (score < warnAt) return;
