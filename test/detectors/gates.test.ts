@@ -3,7 +3,7 @@ import { createDetector, parseDetectorSpec } from '../../src/detectors/anomaly/i
 import { createRobustZ } from '../../src/detectors/anomaly/robust-z.js';
 import { createZScore } from '../../src/detectors/anomaly/zscore.js';
 import { foldResolution, flooredSpread, QUANTUM_SD } from '../../src/detectors/anomaly/common.js';
-import { kthLargest, toMetricUnit } from '../../src/detectors/anomaly/gate.js';
+import { cappedKthLargest, toMetricUnit } from '../../src/detectors/anomaly/gate.js';
 import { whyAnnotations } from '../../src/detectors/rules/anomaly.js';
 import { brief, Harness, SEC, T0 } from '../unit/helpers.js';
 
@@ -67,10 +67,24 @@ describe('common options: persist and min_delta', () => {
     expect(() => parseDetectorSpec({ type: 'range', min_delta: 1 })).not.toThrow();
   });
 
-  it('kthLargest', () => {
-    expect(kthLargest([0.1, 0.9, 0.5], 1)).toBe(0.9);
-    expect(kthLargest([0.1, 0.9, 0.5], 2)).toBe(0.5);
-    expect(kthLargest([0.1, 0.9, 0.5], 3)).toBe(0.1);
+  it('cappedKthLargest is min(cap, k-th largest), ties and all', () => {
+    expect(cappedKthLargest([0.1, 0.9, 0.5], 1, 1)).toBe(0.9);
+    expect(cappedKthLargest([0.1, 0.9, 0.5], 2, 1)).toBe(0.5);
+    expect(cappedKthLargest([0.1, 0.9, 0.5], 3, 1)).toBe(0.1);
+    expect(cappedKthLargest([0.1, 0.9, 0.5], 2, 0.3)).toBe(0.3);
+    expect(cappedKthLargest([0.7, 0.7, 0.2, 0.9], 3, 0.8)).toBe(0.7);
+    expect(cappedKthLargest([0.7, 0.7, 0.2, 0.9], 4, 0.8)).toBe(0.2);
+    // Against sorting, on random rings with repeated values.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let i = 0; i < 2000; i++) {
+      const n = 1 + Math.floor(rnd() * 8);
+      const a = Array.from({ length: n }, () => Math.floor(rnd() * 5) / 4);
+      const k = 1 + Math.floor(rnd() * n);
+      const cap = Math.floor(rnd() * 5) / 4;
+      const sorted = [...a].sort((x, y) => y - x);
+      expect(cappedKthLargest(a, k, cap)).toBe(Math.min(cap, sorted[k - 1] as number));
+    }
   });
 
   it('persist {k: 2, n: 3}: fires only once 2 of the last 3 samples reach the threshold', () => {
@@ -168,13 +182,12 @@ describe('expectations ("say why")', () => {
     expect(whyAnnotations(undefined, undefined, 0.9, 0.75)).toEqual({ Score: '0.9000 (alerts at 0.7500)' });
   });
 
-  it('an anomaly occurrence of a rule with explain carries why (annotations content.describe() lists as facts)', () => {
+  it('an anomaly occurrence carries why by default (annotations content.describe() lists as facts)', () => {
     const rule = {
       name: 'trades_anomaly',
       kind: 'anomaly',
       metric: 'trades_per_minute',
       detector: { type: 'zscore', window: 20, threshold: 3 },
-      explain: true,
     };
     const h = new Harness([rule]);
     for (let i = 0; i < 30; i++) h.snap('bot', T0 + i * SEC, { trades_per_minute: 10 + (i % 2) });
@@ -188,12 +201,13 @@ describe('expectations ("say why")', () => {
     expect(signals[0]?.value).toBe(30);
   });
 
-  it('without explain, an occurrence carries no such facts, and a rule can still write them itself', () => {
+  it('with explain: false, an occurrence carries no such facts, and a rule can still write them itself', () => {
     const rule = {
       name: 'trades_anomaly',
       kind: 'anomaly',
       metric: 'trades_per_minute',
       detector: { type: 'zscore', window: 20, threshold: 3 },
+      explain: false,
       annotations: { normal: '{{expected_low}} to {{expected_high}} over {{history}} samples' },
     };
     const h = new Harness([rule]);

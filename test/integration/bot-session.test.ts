@@ -129,7 +129,17 @@ describe('a trading bot session under the trading preset', () => {
     const told = kinds('trades_per_minute_anomaly');
     expect(told.length).toBeGreaterThan(0);
     expect(new Set(told)).toEqual(new Set(['firing:warning']));
-    expect(k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0]?.value).toBe(0);
+    const first = k.recorder.of('trades_per_minute_anomaly')[0]?.alerts[0];
+    expect(first?.value).toBe(0);
+    // It says why: what the detector expected (about 10 a minute, widened by 4 sd), which 0 is
+    // below; the score against the one it alerts at; and the history behind them.
+    const [, lo, , centre] =
+      /^([\d.]+) to ([\d.]+) \(centre ([\d.]+)\)$/.exec(first?.annotations.Expected ?? '') ?? [];
+    expect(Number(lo)).toBeGreaterThan(0);
+    expect(Number(centre)).toBeGreaterThan(9);
+    expect(Number(centre)).toBeLessThan(11);
+    expect(first?.annotations.Score).toMatch(/^0\.\d{4} \(alerts at 0\.8000\)$/);
+    expect(first?.annotations.History).toMatch(/^\d+ samples$/);
     clock.set(s(6000 + 140 * 60));
     await k.push('/v1/metrics', batch(107, 30));
     await k.idle();

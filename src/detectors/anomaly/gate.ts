@@ -48,9 +48,30 @@ export function distanceTo(v: number, [lo, hi]: readonly [number, number]): numb
   return v < lo ? lo - v : v > hi ? v - hi : 0;
 }
 
-/** The k-th largest (1-based) of `a` (k <= a.length). */
-export function kthLargest(a: readonly number[], k: number): number {
-  return ([...a].sort((x, y) => y - x)[k - 1] as number) ?? 0;
+/**
+ * `min(cap, the k-th largest (1-based) of a)`, k <= a.length, without copying or sorting `a` (it
+ * runs on every sample): when k values reach `cap` that is the answer; otherwise the missing ranks
+ * are found among the smaller values, one distinct value at a time from the top.
+ */
+export function cappedKthLargest(a: readonly number[], k: number, cap: number): number {
+  let need = k;
+  for (const x of a) if (x >= cap) need--;
+  if (need <= 0) return cap;
+  let below = cap;
+  for (;;) {
+    let top = -Infinity;
+    let count = 0;
+    for (const x of a) {
+      if (x >= below) continue;
+      if (x > top) {
+        top = x;
+        count = 1;
+      } else if (x === top) count++;
+    }
+    if (top === -Infinity || count >= need) return top === -Infinity ? 0 : top;
+    need -= count;
+    below = top;
+  }
 }
 
 /**
@@ -95,7 +116,7 @@ export function withGates<S extends { tf: TransformState }>(d: Detector<S>, opts
         p.pp = pos + 1 === n ? 0 : pos + 1;
       }
       // The sample itself must be anomalous too: a normal one right after a run is not an alert.
-      return ring.length < k ? 0 : Math.min(score, kthLargest(ring, k));
+      return ring.length < k ? 0 : cappedKthLargest(ring, k, score);
     },
   };
 }

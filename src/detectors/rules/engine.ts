@@ -169,13 +169,22 @@ export class RuleEngine {
     fn: (rule: CompiledRule, key: string, sample?: Sample, event?: BotEvent, source?: string) => void,
   ): void {
     const sources = new Set<string>();
+    // A sample's keys depend only on its source, metric and labels (see `keyForSample`): they are
+    // built once per source and labels in the input, not once per snapshot.
+    const keysByGroup = new Map<string, Map<string, (string | undefined)[]>>();
     for (const snap of input.snapshots) {
       sources.add(snap.source);
       let labels: string | undefined;
+      let keys: Map<string, (string | undefined)[]> | undefined;
       for (const metric in snap.metrics) {
         const rules = this.byMetric.get(metric);
         if (!rules) continue;
-        labels ??= labelsKey(snap.labels);
+        if (labels === undefined || keys === undefined) {
+          labels = labelsKey(snap.labels);
+          const group = `${snap.source}\n${labels}`;
+          keys = keysByGroup.get(group);
+          if (!keys) keysByGroup.set(group, (keys = new Map()));
+        }
         const sample: Sample = {
           source: snap.source,
           metric,
@@ -184,9 +193,11 @@ export class RuleEngine {
           ts: snap.ts,
           labelsKey: labels,
         };
-        for (const rule of rules) {
-          const key = rule.keyForSample?.(sample);
-          if (key !== undefined) fn(rule, key, sample);
+        let ruleKeys = keys.get(metric);
+        if (!ruleKeys) keys.set(metric, (ruleKeys = rules.map((rule) => rule.keyForSample?.(sample))));
+        for (let i = 0; i < rules.length; i++) {
+          const key = ruleKeys[i];
+          if (key !== undefined) fn(rules[i] as CompiledRule, key, sample);
         }
       }
     }

@@ -170,8 +170,11 @@ export const anomalyRuleSchema = z.strictObject({
   /** A second threshold (in the detector's unit) above which the anomaly is critical. */
   critical_threshold: z.number().optional(),
   resolve_after: durationSchema.optional(),
-  /** Each occurrence carries the expected range, the score and the history length as facts. */
-  explain: z.boolean().default(false),
+  /**
+   * Each occurrence carries the expected range, the score and the history length as facts (on by
+   * default; `false` leaves them out).
+   */
+  explain: z.boolean().default(true),
 });
 
 export const ruleSchema = z.discriminatedUnion('kind', [

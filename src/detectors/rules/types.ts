@@ -39,8 +39,13 @@ export interface CompiledRule {
   readonly events?: readonly string[];
   /** Absence rules look at every input of a source. */
   readonly watchesSources?: boolean;
-  /** The state key a sample or event would use, or undefined when the rule ignores it. */
+  /**
+   * The state key a sample would use, or undefined when the rule ignores it. It may depend only
+   * on the sample's source, metric and labels: the engine computes it once per source and labels
+   * of a batch.
+   */
   keyForSample?(s: Sample): string | undefined;
+  /** The state key an event would use, or undefined when the rule ignores it. */
   keyForEvent?(e: BotEvent): string | undefined;
   keyForSource?(source: string): string | undefined;
   onSample?(ctx: RuleContext, key: string, s: Sample): void;
