@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRange } from '../../src/detectors/anomaly/range.js';
+import { breakoutStep, createRange, initBreakout } from '../../src/detectors/anomaly/range.js';
 
 function run(d: ReturnType<typeof createRange>, xs: number[]): number[] {
   const s = d.init();
@@ -24,6 +24,39 @@ describe('range', () => {
     const d = createRange({ window: 3 });
     // window [1,2,3] (10 dropped out): 4 is a breakout by 1/2 range.
     expect(run(d, [10, 1, 2, 3, 4])[4]).toBeCloseTo(0.5 + 0.5 / 3, 12);
+  });
+
+  it('matches a brute-force max and min over long monotone runs, and continues a state saved without heads', () => {
+    // Long rising and falling runs make the deques long, so their heads move and they compact.
+    const xs = Array.from({ length: 3000 }, (_, i) => Math.round(100 * Math.sin(i / 150)) + (i % 7));
+    const window = 200;
+    const brute = (i: number): number => {
+      if (i === 0) return -1;
+      const w = xs.slice(Math.max(0, i - window), i);
+      const hi = Math.max(...w);
+      const lo = Math.min(...w);
+      const v = xs[i] as number;
+      const span = hi - lo;
+      if (v > hi) return span > 0 ? (v - hi) / span : 1e9;
+      if (v < lo) return span > 0 ? (lo - v) / span : 1e9;
+      return -1;
+    };
+    let s = initBreakout();
+    xs.forEach((v, i) => {
+      if (i === 1500) {
+        // As stored before the heads existed: no maxH/minH, the entries before them dropped.
+        const { maxH = 0, minH = 0, ...old } = JSON.parse(JSON.stringify(s)) as typeof s;
+        s = {
+          ...old,
+          maxI: old.maxI.slice(maxH),
+          maxV: old.maxV.slice(maxH),
+          minI: old.minI.slice(minH),
+          minV: old.minV.slice(minH),
+        };
+      }
+      expect(breakoutStep(s, v, window, 0, true, true)).toBeCloseTo(brute(i), 12);
+      expect(s.maxI.length).toBeLessThanOrEqual(2 * window + 64);
+    });
   });
 
   it('handles flat windows, zero, and direction', () => {

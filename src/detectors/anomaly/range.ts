@@ -29,16 +29,40 @@ export interface RangeOptions extends CommonDetectorOptions {
 export interface BreakoutState {
   /** Index of the next sample. */
   i: number;
-  /** Decreasing deque of (index, value) for the max. */
+  /** Decreasing deque of (index, value) for the max, from position `maxH`. */
   maxI: number[];
   maxV: number[];
-  /** Increasing deque for the min. */
+  /** Increasing deque for the min, from position `minH`. */
   minI: number[];
   minV: number[];
+  /**
+   * Heads of the deques: entries before them have left the window (absent in states saved
+   * before heads existed: 0). The arrays are compacted once half of them is behind the head.
+   */
+  maxH?: number;
+  minH?: number;
 }
 
 export function initBreakout(): BreakoutState {
-  return { i: 0, maxI: [], maxV: [], minI: [], minV: [] };
+  return { i: 0, maxI: [], maxV: [], minI: [], minV: [], maxH: 0, minH: 0 };
+}
+
+/** Drops the first `h` entries of a deque's two arrays once they are at least half of it. */
+function compact(idx: number[], val: number[], h: number): number {
+  if (h < 32 || h * 2 < idx.length) return h;
+  idx.splice(0, h);
+  val.splice(0, h);
+  return 0;
+}
+
+/** The window's largest value (the sample just added included); undefined when empty. */
+export function breakoutMax(s: BreakoutState): number | undefined {
+  return s.maxV[s.maxH ?? 0];
+}
+
+/** The window's smallest value; undefined when empty. */
+export function breakoutMin(s: BreakoutState): number | undefined {
+  return s.minV[s.minH ?? 0];
 }
 
 /** Breakout size reported for a breakout from a flat window (finite, so states stay JSON). */
@@ -59,35 +83,34 @@ export function breakoutStep(
   down: boolean,
 ): number {
   const i = s.i;
-  // Keep indices i-window .. i-1.
-  while (s.maxI.length > 0 && (s.maxI[0] as number) < i - window) {
-    s.maxI.shift();
-    s.maxV.shift();
-  }
-  while (s.minI.length > 0 && (s.minI[0] as number) < i - window) {
-    s.minI.shift();
-    s.minV.shift();
-  }
+  // Keep indices i-window .. i-1: advance the heads past older entries.
+  const { maxI, maxV, minI, minV } = s;
+  let mh = s.maxH ?? 0;
+  while (mh < maxI.length && (maxI[mh] as number) < i - window) mh++;
+  let nh = s.minH ?? 0;
+  while (nh < minI.length && (minI[nh] as number) < i - window) nh++;
   let e = -1;
   if (i >= warmup && i > 0) {
-    const hi = s.maxV[0] as number;
-    const lo = s.minV[0] as number;
+    const hi = maxV[mh] as number;
+    const lo = minV[nh] as number;
     const span = hi - lo;
     if (up && v > hi) e = span > 0 ? Math.min(FLAT_BREAKOUT, (v - hi) / span) : FLAT_BREAKOUT;
     else if (down && v < lo) e = span > 0 ? Math.min(FLAT_BREAKOUT, (lo - v) / span) : FLAT_BREAKOUT;
   }
-  while (s.maxV.length > 0 && (s.maxV[s.maxV.length - 1] as number) <= v) {
-    s.maxV.pop();
-    s.maxI.pop();
+  while (maxV.length > mh && (maxV[maxV.length - 1] as number) <= v) {
+    maxV.pop();
+    maxI.pop();
   }
-  s.maxV.push(v);
-  s.maxI.push(i);
-  while (s.minV.length > 0 && (s.minV[s.minV.length - 1] as number) >= v) {
-    s.minV.pop();
-    s.minI.pop();
+  maxV.push(v);
+  maxI.push(i);
+  while (minV.length > nh && (minV[minV.length - 1] as number) >= v) {
+    minV.pop();
+    minI.pop();
   }
-  s.minV.push(v);
-  s.minI.push(i);
+  minV.push(v);
+  minI.push(i);
+  s.maxH = compact(maxI, maxV, mh);
+  s.minH = compact(minI, minV, nh);
   s.i = i + 1;
   return e;
 }
@@ -100,9 +123,9 @@ export interface RangeState {
 /** The [min, max] of the last `window` values of a breakout state (undefined when empty). */
 export function breakoutRange(s: BreakoutState, window: number): [number, number] | undefined {
   const oldest = s.i - window;
-  let a = 0;
+  let a = s.maxH ?? 0;
   while (a < s.maxI.length && (s.maxI[a] as number) < oldest) a++;
-  let b = 0;
+  let b = s.minH ?? 0;
   while (b < s.minI.length && (s.minI[b] as number) < oldest) b++;
   if (a >= s.maxV.length || b >= s.minV.length) return undefined;
   return [s.minV[b] as number, s.maxV[a] as number];
