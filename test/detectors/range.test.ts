@@ -26,7 +26,7 @@ describe('range', () => {
     expect(run(d, [10, 1, 2, 3, 4])[4]).toBeCloseTo(0.5 + 0.5 / 3, 12);
   });
 
-  it('matches a brute-force max and min over long monotone runs, and continues a state saved without heads', () => {
+  it('matches a brute-force max and min over long monotone runs, and continues a state saved without heads and ends', () => {
     // Long rising and falling runs make the deques long, so their heads move and they compact.
     const xs = Array.from({ length: 3000 }, (_, i) => Math.round(100 * Math.sin(i / 150)) + (i % 7));
     const window = 200;
@@ -44,14 +44,14 @@ describe('range', () => {
     let s = initBreakout();
     xs.forEach((v, i) => {
       if (i === 1500) {
-        // As stored before the heads existed: no maxH/minH, the entries before them dropped.
-        const { maxH = 0, minH = 0, ...old } = JSON.parse(JSON.stringify(s)) as typeof s;
+        // As stored before heads and ends existed: the deques alone, nothing before or after.
+        const { maxH = 0, minH = 0, maxE, minE, ...old } = JSON.parse(JSON.stringify(s)) as typeof s;
         s = {
           ...old,
-          maxI: old.maxI.slice(maxH),
-          maxV: old.maxV.slice(maxH),
-          minI: old.minI.slice(minH),
-          minV: old.minV.slice(minH),
+          maxI: old.maxI.slice(maxH, maxE),
+          maxV: old.maxV.slice(maxH, maxE),
+          minI: old.minI.slice(minH, minE),
+          minV: old.minV.slice(minH, minE),
         };
       }
       expect(breakoutStep(s, v, window, 0, true, true)).toBeCloseTo(brute(i), 12);

@@ -36,22 +36,54 @@ export interface BreakoutState {
   minI: number[];
   minV: number[];
   /**
-   * Heads of the deques: entries before them have left the window (absent in states saved
-   * before heads existed: 0). The arrays are compacted once half of them is behind the head.
+   * Heads and ends of the deques: the entries in [head, end) are the deque; those before the
+   * head have left the window, those from the end on are stale slots kept for reuse (no pop or
+   * push on the hot path). Absent in states saved before they existed: 0 and the arrays' length.
+   * The arrays are compacted once half of them is behind the head.
    */
   maxH?: number;
   minH?: number;
+  maxE?: number;
+  minE?: number;
 }
 
 export function initBreakout(): BreakoutState {
-  return { i: 0, maxI: [], maxV: [], minI: [], minV: [], maxH: 0, minH: 0 };
+  return { i: 0, maxI: [], maxV: [], minI: [], minV: [], maxH: 0, minH: 0, maxE: 0, minE: 0 };
 }
 
-/** Drops the first `h` entries of a deque's two arrays once they are at least half of it. */
-function compact(idx: number[], val: number[], h: number): number {
-  if (h < 32 || h * 2 < idx.length) return h;
-  idx.splice(0, h);
-  val.splice(0, h);
+/**
+ * Appends (i, v) at `end` of a deque whose entries must stay monotone: drops from the back the
+ * entries `v` makes irrelevant (`keep(back, v)` false), writes in place and returns the new end.
+ */
+function pushBack(
+  idx: number[],
+  val: number[],
+  head: number,
+  end: number,
+  i: number,
+  v: number,
+  max: boolean,
+): number {
+  let e = end;
+  if (max) while (e > head && (val[e - 1] as number) <= v) e--;
+  else while (e > head && (val[e - 1] as number) >= v) e--;
+  if (e === idx.length) {
+    idx.push(i);
+    val.push(v);
+  } else {
+    idx[e] = i;
+    val[e] = v;
+  }
+  return e + 1;
+}
+
+/** Moves a deque to the front of its arrays once its head is at least half of them (and 32). */
+function compact(idx: number[], val: number[], head: number, end: number): number {
+  if (head < 32 || head * 2 < end) return head;
+  idx.copyWithin(0, head, end);
+  val.copyWithin(0, head, end);
+  idx.length = end - head;
+  val.length = end - head;
   return 0;
 }
 
@@ -83,12 +115,14 @@ export function breakoutStep(
   down: boolean,
 ): number {
   const i = s.i;
-  // Keep indices i-window .. i-1: advance the heads past older entries.
   const { maxI, maxV, minI, minV } = s;
+  const maxEnd = s.maxE ?? maxI.length;
+  const minEnd = s.minE ?? minI.length;
+  // Keep indices i-window .. i-1: advance the heads past older entries.
   let mh = s.maxH ?? 0;
-  while (mh < maxI.length && (maxI[mh] as number) < i - window) mh++;
+  while (mh < maxEnd && (maxI[mh] as number) < i - window) mh++;
   let nh = s.minH ?? 0;
-  while (nh < minI.length && (minI[nh] as number) < i - window) nh++;
+  while (nh < minEnd && (minI[nh] as number) < i - window) nh++;
   let e = -1;
   if (i >= warmup && i > 0) {
     const hi = maxV[mh] as number;
@@ -97,20 +131,12 @@ export function breakoutStep(
     if (up && v > hi) e = span > 0 ? Math.min(FLAT_BREAKOUT, (v - hi) / span) : FLAT_BREAKOUT;
     else if (down && v < lo) e = span > 0 ? Math.min(FLAT_BREAKOUT, (lo - v) / span) : FLAT_BREAKOUT;
   }
-  while (maxV.length > mh && (maxV[maxV.length - 1] as number) <= v) {
-    maxV.pop();
-    maxI.pop();
-  }
-  maxV.push(v);
-  maxI.push(i);
-  while (minV.length > nh && (minV[minV.length - 1] as number) >= v) {
-    minV.pop();
-    minI.pop();
-  }
-  minV.push(v);
-  minI.push(i);
-  s.maxH = compact(maxI, maxV, mh);
-  s.minH = compact(minI, minV, nh);
+  const me = pushBack(maxI, maxV, mh, maxEnd, i, v, true);
+  const ne = pushBack(minI, minV, nh, minEnd, i, v, false);
+  s.maxH = compact(maxI, maxV, mh, me);
+  s.maxE = me - (mh - s.maxH);
+  s.minH = compact(minI, minV, nh, ne);
+  s.minE = ne - (nh - s.minH);
   s.i = i + 1;
   return e;
 }
@@ -123,11 +149,13 @@ export interface RangeState {
 /** The [min, max] of the last `window` values of a breakout state (undefined when empty). */
 export function breakoutRange(s: BreakoutState, window: number): [number, number] | undefined {
   const oldest = s.i - window;
+  const maxEnd = s.maxE ?? s.maxI.length;
+  const minEnd = s.minE ?? s.minI.length;
   let a = s.maxH ?? 0;
-  while (a < s.maxI.length && (s.maxI[a] as number) < oldest) a++;
+  while (a < maxEnd && (s.maxI[a] as number) < oldest) a++;
   let b = s.minH ?? 0;
-  while (b < s.minI.length && (s.minI[b] as number) < oldest) b++;
-  if (a >= s.maxV.length || b >= s.minV.length) return undefined;
+  while (b < minEnd && (s.minI[b] as number) < oldest) b++;
+  if (a >= maxEnd || b >= minEnd) return undefined;
   return [s.minV[b] as number, s.maxV[a] as number];
 }
 
