@@ -2,7 +2,7 @@ import type { AlertView } from '../src/model/alert.js';
 import type { Notification } from '../src/model/notification.js';
 
 /**
- * The alert the docs show in every channel (docs/channels.md, docs/img/): the daily-loss alert
+ * The alert the docs show in every channel (docs/channels.md, docs/images/): the daily-loss alert
  * firing as critical, and its resolve 47 minutes later. Used by scripts/screenshot-email.ts and
  * scripts/render-examples.ts, so every picture and listing shows the same alert.
  */

@@ -4,9 +4,9 @@
  * subject, headers and plain-text part, and the console line. docs/channels.md shows this output.
  *
  *   npx tsx scripts/render-examples.ts                 # print
- *   npx tsx scripts/render-examples.ts --screenshots   # also write docs/img/telegram-*.png and discord-*.png
+ *   npx tsx scripts/render-examples.ts --screenshots   # also write docs/images/telegram-*.png and discord-*.png
  *
- * The alert is the one scripts/screenshot-email.ts builds for docs/img/email-*.png (the trading
+ * The alert is the one scripts/screenshot-email.ts builds for docs/images/email-*.png (the trading
  * preset's daily-loss alert at critical, with a description, a runbook and a dashboard link), so
  * every picture and listing in the docs shows the same alert.
  *
@@ -38,7 +38,7 @@ import { launchChromium } from '../test/support/browser.js';
 import { firing, FROM, PUBLIC_URL, resolved, TO } from './example-alert.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = path.join(ROOT, 'docs', 'img');
+const OUT = path.join(ROOT, 'docs', 'images');
 
 /** Stands in for the PagerDuty integration key, which is a secret. */
 const ROUTING_KEY_PLACEHOLDER = '<routing_key: 32-character Integration Key>';

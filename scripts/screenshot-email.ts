@@ -1,6 +1,6 @@
 /**
  * Renders the HTML part of two alert emails, a firing daily-loss alert and its resolve, in
- * headless Chromium and saves them as docs/img/email-firing.png and docs/img/email-resolved.png,
+ * headless Chromium and saves them as docs/images/email-firing.png and docs/images/email-resolved.png,
  * the pictures the docs show. The HTML is exactly what the email channel sends (same content,
  * same renderer); the page may fetch nothing (every request is refused and reported).
  *
@@ -18,7 +18,7 @@ import { launchChromium } from '../test/support/browser.js';
 import { firing, FROM, PUBLIC_URL, resolved, TO } from './example-alert.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = path.join(ROOT, 'docs', 'img');
+const OUT = path.join(ROOT, 'docs', 'images');
 function html(n: Notification, previous?: MessageRef): { html: string; ref?: MessageRef } {
   const content = describe(n, { publicUrl: PUBLIC_URL, ui: true });
   const mail = buildEmail(
