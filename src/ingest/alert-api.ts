@@ -4,29 +4,17 @@
  */
 import type { Alert } from '../model/alert.js';
 import type { HistoryEntry } from '../model/history.js';
+import type { Matcher } from '../routing/matchers.js';
+import type { Silence } from '../routing/silences.js';
 
-export type MatcherOp = '=' | '!=' | '=~' | '!~';
-
-export interface SilenceMatcher {
-  /** Label name (`alertname` is the alert's name). */
-  name: string;
-  value: string;
-  op: MatcherOp;
-}
+/** A silence's label matcher (`alertname` is the alert's name): the one type routing uses. */
+export type SilenceMatcher = Matcher;
+export type MatcherOp = Matcher['op'];
 
 /** A silence as the API creates it: times in ms since epoch. */
-export interface SilenceInput {
-  matchers: SilenceMatcher[];
-  startsAt: number;
-  endsAt: number;
-  createdBy: string;
-  comment: string;
-}
+export type SilenceInput = Omit<Silence, 'id' | 'createdAt' | 'comment'> & { comment: string };
 
-export interface Silence extends SilenceInput {
-  id: string;
-  createdAt?: number;
-}
+export type { Silence };
 
 export interface Acknowledgement {
   by: string;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { Alert } from '../model/alert.js';
 import { compileMatchers, matcherSchema, type Matcher } from './matchers.js';
 
-/** A silence mutes notifications of the alerts its matchers select until `endsAt`. */
+/**
+ * A silence mutes notifications of the alerts its matchers select until `endsAt` (times in ms
+ * since the epoch). Made by the API (`createdAt` set, a comment always) or read from the config.
+ */
 export interface Silence {
   id: string;
   matchers: Matcher[];
@@ -10,6 +13,7 @@ export interface Silence {
   endsAt: number;
   createdBy: string;
   comment?: string;
+  createdAt?: number;
 }
 
 /** Silences written in the config file (they hold from start-up until `ends_at`). */

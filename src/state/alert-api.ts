@@ -15,7 +15,7 @@ import type { AckInput } from '../model/batch.js';
 import type { Alert } from '../model/alert.js';
 import type { HistoryEntry } from '../model/history.js';
 import { targetId } from '../model/notification.js';
-import { silencesAt, type Silence as HeldBy } from '../routing/silences.js';
+import { silencesAt } from '../routing/silences.js';
 import { INDEX_PAGE_LUA } from './alert-index-lua.js';
 import {
   decodeCursor,
@@ -41,7 +41,7 @@ export interface AlertApiOptions {
   /** The targets a receiver sends to one by one (a Telegram receiver's chats), for delivery results. */
   targetsOf?: (receiver: string) => readonly (string | undefined)[];
   /** The config file's silences (`silences:`), beside the API's, for `silencedBy`. */
-  configSilences?: readonly HeldBy[];
+  configSilences?: readonly Silence[];
 }
 
 /** The admin API on Redis: alerts of every shard, acknowledgements and silences. */
