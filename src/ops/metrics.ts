@@ -95,7 +95,7 @@ export class KlaxonMetrics {
 
   readonly capRefused = new Counter({
     name: 'klaxon_inputs_refused_total',
-    help: 'Inputs of requests refused because they would pass a cap, by limit (max_sources, max_series_per_source)',
+    help: 'Inputs refused (of requests, and of scrapes) because they would pass a cap, by limit (max_sources, max_series_per_source)',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { KlaxonConfig } from '../config/schema.js';
+import { recentlyTrackedMs, StateCaps } from '../ingest/caps.js';
 import type { IngestBatch } from '../model/batch.js';
 import type { Clock } from '../model/clock.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
@@ -78,6 +79,13 @@ export async function startScraping(deps: {
     logger,
     clock: deps.clock,
     ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+    caps: new StateCaps(
+      deps.redis,
+      deps.keys,
+      config.rules,
+      { maxSources: config.limits.max_sources, maxSeriesPerSource: config.limits.max_series_per_source },
+      recentlyTrackedMs(config.limits.idle_evict),
+    ),
   });
   if (targets.length === 0) return { queue, scraper };
   const worker = new Worker<ScrapeJob>(

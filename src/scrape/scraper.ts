@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import type { StateCaps } from '../ingest/caps.js';
 import type { IngestBatch } from '../model/batch.js';
 import type { Clock } from '../model/clock.js';
 import type { KlaxonMetrics } from '../ops/metrics.js';
@@ -35,7 +36,12 @@ export interface ScraperDeps {
   clock: Clock;
   /** undici dispatcher (tests; default the global one). */
   dispatcher?: Dispatcher;
+  /** The caps of `limits` (`max_sources`, `max_series_per_source`), checked as for a push. */
+  caps?: Pick<StateCaps, 'check'>;
 }
+
+/** How long the check of limits may wait for Redis before the scrape is given up (a job retries). */
+const CAPS_CHECK_MS = 5000;
 
 export type ScrapeOutcome =
   { ok: true; snapshots: number; events: number } | { ok: false; reason: string; message: string };
@@ -43,7 +49,7 @@ export type ScrapeOutcome =
 /** Why a scrape failed, in a word for the log. */
 class ScrapeFailure extends Error {
   constructor(
-    readonly reason: 'timeout' | 'refused' | 'connection' | 'http' | 'too_large' | 'parse',
+    readonly reason: 'timeout' | 'refused' | 'connection' | 'http' | 'too_large' | 'parse' | 'limit',
     message: string,
   ) {
     super(message);
@@ -74,13 +80,15 @@ export class Scraper {
     const now = this.deps.clock();
     const started = performance.now();
     try {
-      const { batch, memory } = await this.collect(target, runId, now);
+      const collected = await this.collect(target, runId, now);
+      const { batch, refused } = await this.withinCaps(target, collected.batch);
       if (batch.snapshots.length > 0 || batch.events.length > 0) await this.deps.enqueue(batch);
-      if (memory) await this.remember(target, memory);
       let samples = 0;
       for (const s of batch.snapshots) samples += Object.keys(s.metrics).length;
       if (samples > 0) metrics.inputs.inc({ kind: 'sample' }, samples);
       if (batch.events.length > 0) metrics.inputs.inc({ kind: 'event' }, batch.events.length);
+      if (refused) throw refused;
+      if (collected.memory) await this.remember(target, collected.memory);
       if (this.failing.delete(name))
         logger.info({ target: name, endpoint: endpoint(target) }, 'scrape works again');
       return { ok: true, snapshots: batch.snapshots.length, events: batch.events.length };
@@ -91,12 +99,47 @@ export class Scraper {
       this.failing.add(name);
       logger[first ? 'warn' : 'debug'](
         { target: name, endpoint: endpoint(target), reason: err.reason, err: err.message },
-        'scrape failed: nothing pushed for this target (its absence rules will see a silent bot)',
+        err.reason === 'limit'
+          ? 'scrape refused by limits: see err for what was left out'
+          : 'scrape failed: nothing pushed for this target (its absence rules will see a silent bot)',
       );
       return { ok: false, reason: err.reason, message: err.message };
     } finally {
       metrics.scrapeDuration.observe({ target: name }, (performance.now() - started) / 1000);
     }
+  }
+
+  /**
+   * The part of a scrape the caps of `limits` let in, as a push would be checked. Past
+   * `max_series_per_source` the metrics are left out but the heartbeats and events still go (the
+   * bot answered: it is not down); past `max_sources` nothing goes. Either way the scrape counts
+   * as failed with the reason `limit`, which says which cap and why.
+   */
+  private async withinCaps(
+    target: ScrapeTarget,
+    batch: IngestBatch,
+  ): Promise<{ batch: IngestBatch; refused?: ScrapeFailure }> {
+    const caps = this.deps.caps;
+    if (!caps) return { batch };
+    const paths = { item: () => ['scrape', target.name], source: () => `scrape.${target.name}.source` };
+    const verdict = await caps.check(batch, paths, CAPS_CHECK_MS);
+    if (!verdict) return { batch };
+    const samples = batch.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0);
+    this.deps.metrics.capRefused.inc({ limit: verdict.limit }, samples + batch.events.length);
+    const first = verdict.errors[0];
+    const refused = new ScrapeFailure(
+      'limit',
+      `${first?.path ?? target.name}: ${first?.message ?? verdict.limit}; ${
+        verdict.limit === 'max_series_per_source' ? 'its metrics were left out' : 'nothing was queued'
+      }`,
+    );
+    if (verdict.limit !== 'max_series_per_source' || batch.events.length === 0) {
+      return { batch: { ...batch, snapshots: [], events: [] }, refused };
+    }
+    const eventsOnly = { ...batch, snapshots: [] };
+    return (await caps.check(eventsOnly, paths, CAPS_CHECK_MS))
+      ? { batch: { ...batch, snapshots: [], events: [] }, refused }
+      : { batch: eventsOnly, refused };
   }
 
   /** Fetches and maps the target: the batch to queue, and the memory to keep once it is queued. */

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestBatch } from '../../src/model/batch.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { ruleSchema } from '../../src/detectors/rules/schema.js';
+import { StateCaps } from '../../src/ingest/caps.js';
 import { KlaxonMetrics } from '../../src/ops/metrics.js';
 import { scrapeSchema } from '../../src/scrape/schema.js';
 import { Scraper } from '../../src/scrape/scraper.js';
@@ -62,8 +64,9 @@ describe('Scraper', () => {
     clock.set(T0);
   });
 
-  const scraper = (raw: Record<string, unknown>[]) =>
+  const scraper = (raw: Record<string, unknown>[], caps?: StateCaps) =>
     new Scraper({
+      ...(caps ? { caps } : {}),
       targets: scrapeSchema.parse(raw),
       keys,
       redis,
@@ -145,6 +148,39 @@ describe('Scraper', () => {
     expect(await s.scrape('gone', 'b')).toMatchObject({ ok: false, reason: 'refused' });
     const levels = logs.map((l) => (JSON.parse(l) as { level: number; msg: string }).level);
     expect(levels).toEqual([40, 20]);
+  });
+
+  it('keeps to the caps of limits as a push does: past the series cap the metrics stay out, the heartbeat goes', async () => {
+    const rules = ['a', 'b'].map((m) =>
+      ruleSchema.parse({ name: `${m}_high`, kind: 'threshold', metric: m, bands: { warning: 100 } }),
+    );
+    const caps = (maxSources: number) =>
+      new StateCaps(redis, keys, rules, { maxSources, maxSeriesPerSource: 1 }, 0);
+    answer = { status: 200, body: 'a 1\nb 2\n' };
+    const target = { name: 'wide', url: `${base}/metrics`, source: 'bot-wide', map: { a: 'a', b: 'b' } };
+    const out = await scraper([target], caps(10)).scrape('wide', 'r1');
+    expect(out).toMatchObject({ ok: false, reason: 'limit' });
+    expect(out.ok === false && out.message).toMatch(
+      /limits\.max_series_per_source.*its metrics were left out/,
+    );
+    expect(queued.map((b) => [b.snapshots.length, b.events.map((e) => [e.source, e.type])])).toEqual([
+      [0, [['bot-wide', 'heartbeat']]],
+    ]);
+    expect(await metrics.registry.getSingleMetricAsString('klaxon_inputs_refused_total')).toContain(
+      'klaxon_inputs_refused_total{limit="max_series_per_source"} 3',
+    );
+    expect(logs.join('')).toContain('scrape refused by limits');
+    // No room for a new source at all: nothing is queued.
+    queued = [];
+    const none = await scraper([target], caps(0)).scrape('wide', 'r2');
+    expect(none).toMatchObject({ ok: false, reason: 'limit' });
+    expect(none.ok === false && none.message).toMatch(/limits\.max_sources.*nothing was queued/);
+    expect(queued).toEqual([]);
+    // Within the caps, the scrape goes whole.
+    queued = [];
+    const wide = new StateCaps(redis, keys, rules, { maxSources: 10, maxSeriesPerSource: 10 }, 0);
+    expect(await scraper([target], wide).scrape('wide', 'r3')).toMatchObject({ ok: true, snapshots: 1 });
+    expect(queued[0]?.snapshots[0]?.metrics).toEqual({ a: 1, b: 2 });
   });
 
   it('a health target answering 503 queues bot_unhealthy and the heartbeat', async () => {
