@@ -90,6 +90,32 @@ describe('delivery in batches', () => {
     }
   });
 
+  it('sends nothing twice when a batch is queued again after its job record is gone', async () => {
+    await k.push('/v1/alerts', storm('again', 3));
+    await waitFor(() => ids('again').length >= 3, 10_000, 'the 3 notifications');
+    await k.idle();
+    const done = (await queue.getCompleted()).find(
+      (j) =>
+        j.name === 'batch' &&
+        (j.data as { notifications: Notification[] }).notifications.some((n) =>
+          n.alerts[0]?.name.startsWith('again'),
+        ),
+    );
+    expect(done?.id).toBeDefined();
+    // Completed delivery jobs are kept an hour: an ingest job run again later queues the batch
+    // anew, and the sent markers (kept 7 days) are what stops a second send.
+    const data = done?.data as unknown;
+    await done?.remove();
+    await queue.add('batch', data, { jobId: done?.id as string });
+    await waitFor(
+      async () => (await queue.getJobState(done?.id as string)) === 'completed',
+      10_000,
+      'the rerun',
+    );
+    await k.idle();
+    expect(ids('again')).toHaveLength(3);
+  });
+
   it('sends a notification that travels in two jobs at once (a batch and one of its own) only once', async () => {
     await k.push('/v1/alerts', storm('template', 1));
     await waitFor(() => ids('template').length === 1, 10_000, 'a notification to copy');
