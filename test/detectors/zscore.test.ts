@@ -21,8 +21,9 @@ describe('zscore', () => {
 
   it('slides the window: old samples drop out', () => {
     const d = createZScore({ window: 3, warmup: 3 });
-    // At the last step the window is [10, 11, 12] (100 has dropped out): mean 11, sd 1, z = 3.
-    const scores = run(d, [100, 10, 11, 12, 14]);
+    // At the last step the window is [10, 11, 12] (the first 12 has dropped out): mean 11, sd 1,
+    // z = 3 (with it, [12, 10, 11, 12] would give z = 2.75 / 0.957 = 2.87).
+    const scores = run(d, [12, 10, 11, 12, 14]);
     expect(scores[4]).toBeCloseTo(0.75, 12);
   });
 
@@ -137,6 +138,65 @@ describe('zscore', () => {
     const m2 = buf.reduce((a, b) => a + (b - mean) ** 2, 0);
     expect(s.roll.mean).toBeCloseTo(mean, 6);
     expect(s.roll.m2 / m2).toBeCloseTo(1, 9);
+  });
+
+  it('floors the sd at half the usual spread: a lull in a noisy series does not make a move extreme', () => {
+    // A noisy series (+-10, sd 10) that goes quiet (+-1) for one full window, then moves by 20.
+    const w = 20;
+    const noisy = Array.from({ length: 60 }, (_, i) => (i % 2 ? 10 : -10));
+    const calm = Array.from({ length: w }, (_, i) => (i % 2 ? 1 : -1));
+    const s = run(createZScore({ window: w }), [...noisy, ...calm, 20]);
+    const z = (s[80] as number) / (1 - (s[80] as number));
+    // Against the calm window alone (sd ~1.03) it would be z ~ 19.5; the usual spread (the window
+    // variance averaged over the last 60 scored samples, mostly ~100, with the calm window's
+    // decline in it) keeps it at 20 / (0.5 x usual sd), well below that and still an alert.
+    expect(z).toBeLessThan(6);
+    expect(z).toBeGreaterThan(3);
+    // A series that has always been that calm still scores the move against its own sd.
+    const calmOnly = run(createZScore({ window: w }), [...calm, ...calm, ...calm, ...calm, 20]);
+    expect(calmOnly[80]).toBeGreaterThan(0.95);
+  });
+
+  it("keeps a quiet regime's own spikes: a window at least half as spread as usual is used as it is", () => {
+    const w = 20;
+    // Spread 10, then a regime with spread 6 (above half the usual): scored against its own sd.
+    const a = Array.from({ length: 60 }, (_, i) => (i % 2 ? 10 : -10));
+    const b = Array.from({ length: w }, (_, i) => (i % 2 ? 6 : -6));
+    const s = run(createZScore({ window: w }), [...a, ...b, 30]);
+    const sd = Math.sqrt((36 * w) / (w - 1));
+    expect(s[80]).toBeCloseTo(30 / sd / (1 + 30 / sd), 12);
+  });
+
+  it('ignores floating-point noise in a flat window once the series has shown its spread', () => {
+    // A difference series (a P&L fed with diff: true) that moved, then froze after a halt: its
+    // differences are 0 with rounding residues of ~1e-15, which also set the resolution. A residue
+    // after a flat window must not score as an outlier (it used to score z = sqrt(12)).
+    const w = 20;
+    const d = createZScore({ window: w, direction: 'down' });
+    const st = d.init();
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 10;
+    for (let i = 0; i < 100; i++) d.step(st, rnd(), i);
+    const eps = 1.7763568394002505e-15;
+    const tail = [eps, 0, eps, ...Array<number>(w + 5).fill(0), -eps];
+    const scores = tail.map((x, i) => d.step(st, x, 100 + i));
+    expect(st.q).toBe(eps);
+    expect(Math.max(...scores)).toBeLessThan(d.alertScore(3));
+    expect(scores.at(-1)).toBeLessThan(0.01);
+  });
+
+  it('continues a state stored before the usual spread existed', () => {
+    const d = createZScore({ window: 10, warmup: 5 });
+    const st = d.init();
+    for (const x of [1, 2, 1, 2, 1, 2, 1]) d.step(st, x, 0);
+    const old = JSON.parse(JSON.stringify(st)) as Partial<typeof st>;
+    delete old.sv;
+    delete old.sn;
+    const s = d.step(old as typeof st, 9, 1);
+    expect(s).toBeGreaterThan(0.9);
+    expect(s).toBeLessThan(1);
+    expect(old.sn).toBe(1);
+    expect(JSON.parse(JSON.stringify(old))).toEqual(old);
   });
 
   it('rejects bad options', () => {
