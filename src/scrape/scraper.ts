@@ -125,7 +125,6 @@ export class Scraper {
     const verdict = await caps.check(batch, paths, CAPS_CHECK_MS);
     if (!verdict) return { batch };
     const samples = batch.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0);
-    this.deps.metrics.capRefused.inc({ limit: verdict.limit }, samples + batch.events.length);
     const first = verdict.errors[0];
     const refused = new ScrapeFailure(
       'limit',
@@ -133,13 +132,17 @@ export class Scraper {
         verdict.limit === 'max_series_per_source' ? 'its metrics were left out' : 'nothing was queued'
       }`,
     );
-    if (verdict.limit !== 'max_series_per_source' || batch.events.length === 0) {
-      return { batch: { ...batch, snapshots: [], events: [] }, refused };
-    }
     const eventsOnly = { ...batch, snapshots: [] };
-    return (await caps.check(eventsOnly, paths, CAPS_CHECK_MS))
-      ? { batch: { ...batch, snapshots: [], events: [] }, refused }
-      : { batch: eventsOnly, refused };
+    const eventsGo =
+      verdict.limit === 'max_series_per_source' &&
+      batch.events.length > 0 &&
+      !(await caps.check(eventsOnly, paths, CAPS_CHECK_MS));
+    // Counted as a push's refusal is: the inputs left out.
+    this.deps.metrics.capRefused.inc(
+      { limit: verdict.limit },
+      samples + (eventsGo ? 0 : batch.events.length),
+    );
+    return { batch: eventsGo ? eventsOnly : { ...batch, snapshots: [], events: [] }, refused };
   }
 
   /** Fetches and maps the target: the batch to queue, and the memory to keep once it is queued. */

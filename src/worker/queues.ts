@@ -233,8 +233,9 @@ export function deliveryJobOptions(
     attempts: extra.attempts ?? d.attempts,
     backoff: { type: 'klaxon', delay: d.backoff },
     ...(extra.delay === undefined ? {} : { delay: extra.delay }),
-    // Kept an hour (an ingest job run again after a crash queues its batches again within
-    // minutes, a no-op while they are kept); beyond that the sent markers (7 d) stop a resend.
+    // Kept an hour, the newest 1,000 (an ingest job run again after a crash queues its batches
+    // again within minutes, a no-op while they are kept); beyond that the sent markers (7 d) stop
+    // a resend.
     removeOnComplete: { age: 3600, count: 1000 },
     removeOnFail: { age: 7 * 86400 },
   };
