@@ -102,7 +102,7 @@ export class KlaxonMetrics {
 
   readonly scrapeFailures = new Counter({
     name: 'klaxon_scrape_failures_total',
-    help: 'Scrapes of a `scrape:` target that pushed nothing: timeout, connection refused, an HTTP status other than 2xx (and 503 for a health target), a body that does not parse',
+    help: 'Scrapes of a `scrape:` target that failed: timeout, connection refused, an HTTP status other than 2xx (and 503 for a health target), a body that does not parse (these push nothing), or a cap of limits passed (what passed it is left out)',
     labelNames: ['target'] as const,
     registers: [this.registry],
   });
