@@ -152,16 +152,20 @@ export async function sessionOf(ctx: ServerContext, req: FastifyRequest): Promis
     return await ctx.deps.sessions.get(id);
   } catch (err) {
     if (!isRedisUnavailable(err)) throw err;
-    const e = new HttpError(
-      503,
-      'queue_unavailable',
-      'Redis is unavailable, so the login could not be checked; try again later',
-      undefined,
-      { 'retry-after': '5' },
-    );
-    e.cause = err;
-    throw e;
+    throw redisUnavailable(err, 'Redis is unavailable, so the login could not be checked');
   }
+}
+
+/** The answer of a route while Redis is unreachable or too slow: as ingest's, a 503 to retry. */
+export function redisUnavailable(
+  cause: unknown,
+  why = 'Redis is unavailable, so the request was not carried out',
+): HttpError {
+  const err = new HttpError(503, 'queue_unavailable', `${why}; send it again later`, undefined, {
+    'retry-after': '5',
+  });
+  err.cause = cause;
+  return err;
 }
 
 /** A change (not a read) made with a login must carry the session's CSRF token in a header. */

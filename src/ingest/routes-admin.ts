@@ -11,7 +11,7 @@ import {
 import { SEVERITIES } from '../model/severity.js';
 import { decodeCursor } from '../state/alert-pages.js';
 import type { AlertQuery, SilenceInput } from './alert-api.js';
-import { accessHooks, principalOf, type ServerContext } from './context.js';
+import { accessHooks, principalOf, redisUnavailable, type ServerContext } from './context.js';
 import { tryParseDuration } from '../model/duration.js';
 import { HttpError, invalidInput } from './errors.js';
 import { isRedisUnavailable } from '../state/redis-errors.js';
@@ -27,6 +27,19 @@ export const DEFAULT_PAGE_LIMIT = 100;
 /** Longest window of `GET /v1/sources/:source/series`. */
 export const MAX_SERIES_HOURS = 24;
 
+/** `limit` of a listing (`GET /v1/alerts`, `GET /v1/dead-letters`): 1 to MAX_PAGE_LIMIT. */
+const pageLimitSchema = z
+  .string()
+  .regex(/^\d{1,7}$/, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(1, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+      .max(MAX_PAGE_LIMIT, { error: `must be at most ${MAX_PAGE_LIMIT}` }),
+  )
+  .default(DEFAULT_PAGE_LIMIT);
+
 export const listQuerySchema = z.strictObject(
   {
     status: z
@@ -39,17 +52,7 @@ export const listQuerySchema = z.strictObject(
       .min(1, { error: 'must not be empty' })
       .max(128, { error: 'is longer than 128 characters' })
       .optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,7}$/, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-      .transform(Number)
-      .pipe(
-        z
-          .number()
-          .min(1, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-          .max(MAX_PAGE_LIMIT, { error: `must be at most ${MAX_PAGE_LIMIT}` }),
-      )
-      .default(DEFAULT_PAGE_LIMIT),
+    limit: pageLimitSchema,
     cursor: z
       .string()
       .refine((c) => decodeCursor(c) !== undefined, {
@@ -110,7 +113,7 @@ export const silenceSchema = z.strictObject(
   { error: 'must be an object' },
 );
 
-function parseOrThrow<S extends z.ZodType>(
+export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
   prefix: PropertyKey[] = [],
@@ -175,18 +178,6 @@ export function buildSilence(raw: unknown, now: number): SilenceInput {
   return { matchers: v.matchers, startsAt, endsAt, createdBy: v.createdBy, comment: v.comment };
 }
 
-/** The answer of an admin route while Redis is unreachable or too slow: as ingest's, a 503 to retry. */
-function redisUnavailable(
-  cause: unknown,
-  why = 'Redis is unavailable, so the request was not carried out',
-): HttpError {
-  const err = new HttpError(503, 'queue_unavailable', `${why}; send it again later`, undefined, {
-    'retry-after': '5',
-  });
-  err.cause = cause;
-  return err;
-}
-
 /**
  * Runs one call to the alert store, bounded by `server.enqueue_timeout`. Redis being unreachable
  * (the API's connection fails fast) or too slow gives 503 with Retry-After; any other error is
@@ -235,17 +226,7 @@ export const seriesQuerySchema = z.strictObject(
 
 export const deadLetterQuerySchema = z.strictObject(
   {
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
-      .transform(Number)
-      .pipe(
-        z
-          .number()
-          .min(1)
-          .max(MAX_PAGE_LIMIT, { error: `must be at most ${MAX_PAGE_LIMIT}` }),
-      )
-      .default(DEFAULT_PAGE_LIMIT),
+    limit: pageLimitSchema,
   },
   { error: 'must be an object' },
 );

@@ -10,10 +10,9 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config/load.js';
-import { issuesToErrors, summariseErrors } from '../model/inputs.js';
 import { csrfOk, requestState, sessionOf, SESSION_COOKIE, type ServerContext } from './context.js';
-import { HttpError, invalidInput } from './errors.js';
-import { withRedis } from './routes-admin.js';
+import { HttpError } from './errors.js';
+import { parseOrThrow, withRedis } from './routes-admin.js';
 
 /** Where `npm run build` puts the web console. */
 export const DEFAULT_UI_DIR = path.join(REPO_ROOT, 'dist', 'ui');
@@ -47,8 +46,13 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       },
     ],
   });
-  const secure = (req: FastifyRequest) =>
-    req.protocol === 'https' || (deps.config.public_url?.startsWith('https:') ?? false);
+  /** The session cookie's attributes, the same when it is set and when it is cleared. */
+  const cookieOptions = (req: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: req.protocol === 'https' || (deps.config.public_url?.startsWith('https:') ?? false),
+    path: '/',
+  });
 
   app.post(
     '/ui/login',
@@ -63,12 +67,8 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       },
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
-      const r = loginSchema.safeParse(req.body ?? {});
-      if (!r.success) {
-        const errors = issuesToErrors(r.error.issues, []);
-        throw invalidInput(summariseErrors(errors), errors);
-      }
-      const outcome = ctx.auth.authenticate(`Bearer ${r.data.token}`, 'admin');
+      const { token } = parseOrThrow(loginSchema, req.body ?? {});
+      const outcome = ctx.auth.authenticate(`Bearer ${token}`, 'admin');
       if (!outcome.ok) throw new HttpError(401, 'unauthorized', 'unknown token');
       if (!outcome.principal.admin)
         throw new HttpError(
@@ -79,10 +79,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       const { id, session } = await withRedis(ctx, () => sessions.create(outcome.principal.name));
       requestState(req).principal = outcome.principal;
       void reply.setCookie(SESSION_COOKIE, id, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secure(req),
-        path: '/',
+        ...cookieOptions(req),
         maxAge: Math.floor(cfg.session_ttl / 1000),
       });
       return session;
@@ -101,12 +98,7 @@ export function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): void
       throw new HttpError(403, 'csrf', 'logging out needs the x-klaxon-csrf header of the session');
     const id = req.cookies[SESSION_COOKIE];
     if (session && id) await withRedis(ctx, () => sessions.delete(id));
-    void reply.clearCookie(SESSION_COOKIE, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: secure(req),
-    });
+    void reply.clearCookie(SESSION_COOKIE, cookieOptions(req));
     return reply.code(204).send();
   });
 

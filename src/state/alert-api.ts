@@ -98,6 +98,26 @@ export class RedisAlertApi implements AlertApi {
     return pos ? { alerts, next: encodeCursor(pos) } : { alerts };
   }
 
+  /**
+   * How many alerts fire now, by their `source` label (`''` without one): the pages of firing
+   * alerts, read as `listAlerts` reads them but without matching silences, which counts do not
+   * need. Reads at most `maxPages` pages of 1000.
+   */
+  async firingBySource(maxPages: number): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const res = await this.pageOf({ status: 'firing', limit: 1000, ...(cursor ? { cursor } : {}) });
+      for (const a of res.alerts) {
+        const s = a.labels.source ?? '';
+        out.set(s, (out.get(s) ?? 0) + 1);
+      }
+      if (res.next === undefined) break;
+      cursor = res.next;
+    }
+    return out;
+  }
+
   /** Up to `n` entries of each shard's index after `pos` (from the newest without one). */
   private async readIndex(
     shards: readonly number[],

@@ -4,10 +4,10 @@
  * the `m` hash's latest input times and points a minute). Nothing here is written.
  */
 import type { Redis } from 'ioredis';
-import type { AlertApi } from '../ingest/alert-api.js';
 import type { SourceSummary, SourcesApi } from '../ingest/ui-api.js';
 import { utcDay } from '../model/clock.js';
 import { RECORDED_SERIES } from '../digest/record.js';
+import type { RedisAlertApi } from './alert-api.js';
 import type { Keys } from './keys.js';
 import { crossSlotPipeline } from './redis-connect.js';
 import { unwrap } from './redis-errors.js';
@@ -21,7 +21,8 @@ export class RedisSourcesApi implements SourcesApi {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly alerts: AlertApi,
+    /** Counts the firing alerts of each source. */
+    private readonly alerts: Pick<RedisAlertApi, 'firingBySource'>,
     private readonly clock: () => number,
   ) {}
 
@@ -42,7 +43,7 @@ export class RedisSourcesApi implements SourcesApi {
     const reads = crossSlotPipeline(this.redis);
     for (const f of found)
       for (const day of days) reads.hmget(this.keys.record(f.shard, day, f.source, 'm'), ...fields);
-    const [lasts, firing] = await Promise.all([reads.exec(), this.firingBySource()]);
+    const [lasts, firing] = await Promise.all([reads.exec(), this.alerts.firingBySource(MAX_FIRING_PAGES)]);
     return found
       .map((f, i) => {
         const out: SourceSummary = {
@@ -91,24 +92,5 @@ export class RedisSourcesApi implements SourcesApi {
       });
     });
     return points;
-  }
-
-  private async firingBySource(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_FIRING_PAGES; page++) {
-      const res = await this.alerts.listAlerts({
-        status: 'firing',
-        limit: 1000,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const a of res.alerts) {
-        const s = a.labels.source ?? '';
-        out.set(s, (out.get(s) ?? 0) + 1);
-      }
-      if (res.next === undefined) break;
-      cursor = res.next;
-    }
-    return out;
   }
 }

@@ -3,7 +3,7 @@
 import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { messageOf, post, seg } from './api';
-import { ErrorText, Field } from './widgets';
+import { ErrorText, Field, Options } from './widgets';
 
 const EXPIRIES = ['1h', '4h', '12h', '24h'];
 
@@ -45,11 +45,7 @@ export function AckForm(props: { fp: string; onDone: () => void; onCancel: () =>
         <Field label="Duration">
           <select value={expires} onChange={(e) => setExpires(e.currentTarget.value)}>
             <option value="none">None</option>
-            {EXPIRIES.map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
+            <Options values={EXPIRIES} />
           </select>
         </Field>
       </div>

@@ -12,7 +12,7 @@ import { age, inUnit, iso, titleOf, valueText } from './format';
 import { usePoll } from './poll';
 import { matchersOf, SilenceForm } from './silence-form';
 import type { Alert, AlertHistory, HistoryEntry } from './types';
-import { Ago, Chips, Freshness, Notice, Pill, SeverityBadge, StatusBadge } from './widgets';
+import { Ago, Chips, Fact, Freshness, Notice, Pill, SeverityBadge, StatusBadge } from './widgets';
 
 const POLL_MS = 3_000;
 
@@ -198,15 +198,6 @@ function AlertDetails({ alert: a }: { alert: Alert }) {
         </p>
       )}
     </section>
-  );
-}
-
-function Fact({ name, children }: { name: string; children: ComponentChildren }) {
-  return (
-    <div class="fact">
-      <dt>{name}</dt>
-      <dd>{children}</dd>
-    </div>
   );
 }
 

@@ -10,7 +10,7 @@ import { duration, inUnit, thresholdText, titleOf } from './format';
 import { usePoll } from './poll';
 import { alertHref, hashOf, replaceHash } from './route';
 import { SEVERITIES, type Alert, type AlertPage } from './types';
-import { Ago, Field, Freshness, SeverityBadge, StatusBadge } from './widgets';
+import { Ago, Field, Freshness, Options, SeverityBadge, StatusBadge } from './widgets';
 
 const POLL_MS = 3_000;
 /** Pages of 1000 followed at most: enough for any sane number of live alerts. */
@@ -210,11 +210,7 @@ function Choice(props: { label: string; value: string; options: string[]; onChan
     <Field label={props.label}>
       <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
         <option value="">Any</option>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
+        <Options values={options} />
       </select>
     </Field>
   );

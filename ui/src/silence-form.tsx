@@ -8,7 +8,7 @@ import type { TargetedSubmitEvent } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, messageOf, post, type FieldError } from './api';
 import type { Matcher, MatcherOp } from './types';
-import { ErrorText, Field } from './widgets';
+import { ErrorText, Field, Options } from './widgets';
 
 const OPS: MatcherOp[] = ['=', '!=', '=~', '!~'];
 const DURATIONS = ['1h', '2h', '4h', '8h', '24h'];
@@ -111,11 +111,7 @@ export function SilenceForm(props: {
           error={preset === CUSTOM ? undefined : errorAt('duration', 'endsAt', 'startsAt')}
         >
           <select value={preset} onChange={(e) => setPreset(e.currentTarget.value)}>
-            {DURATIONS.map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
+            <Options values={DURATIONS} />
             <option value={CUSTOM}>custom</option>
           </select>
         </Field>
@@ -185,11 +181,7 @@ function MatcherRow(props: {
         </Field>
         <Field label={`Match ${n}`} error={errors.op}>
           <select value={row.op} onChange={(e) => props.onChange({ op: e.currentTarget.value as MatcherOp })}>
-            {OPS.map((op) => (
-              <option key={op} value={op}>
-                {op}
-              </option>
-            ))}
+            <Options values={OPS} />
           </select>
         </Field>
         <Field label={`Value ${n}`} error={errors.value} grow>

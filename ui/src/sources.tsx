@@ -6,7 +6,7 @@ import { LineChart } from './chart';
 import { usePoll } from './poll';
 import { hashOf } from './route';
 import type { Series, SourceInfo } from './types';
-import { Ago, Field, Freshness } from './widgets';
+import { Ago, Fact, Field, Freshness, Options } from './widgets';
 
 const POLL_MS = 10_000;
 /** Points are one a minute: reloading the chart more often shows nothing new. */
@@ -16,10 +16,8 @@ const CHART_HOURS = 6;
 const HEARTBEAT_WARN_MS = 2 * 60_000;
 const HEARTBEAT_BAD_MS = 5 * 60_000;
 
-const loadSources = () =>
-  get<{ sources: SourceInfo[] }>('/v1/sources').then((r) =>
-    [...r.sources].sort((a, b) => a.source.localeCompare(b.source)),
-  );
+/** The server lists them by name. */
+const loadSources = () => get<{ sources: SourceInfo[] }>('/v1/sources').then((r) => r.sources);
 
 export function SourcesPage() {
   const poll = usePoll(loadSources, POLL_MS);
@@ -60,32 +58,19 @@ function SourceCard({ info: s }: { info: SourceInfo }) {
         </a>
       </div>
       <dl class="facts facts-3">
-        <div class="fact">
-          <dt>Last input</dt>
-          <dd>
-            <Ago t={s.lastInputAt} />
-          </dd>
-        </div>
-        <div class="fact">
-          <dt>Last heartbeat</dt>
-          <dd class={`heartbeat ${heartbeatTone(s.lastHeartbeatAt)}`}>
-            <Ago t={s.lastHeartbeatAt} />
-          </dd>
-        </div>
-        <div class="fact">
-          <dt>Last snapshot</dt>
-          <dd>
-            <Ago t={s.lastSnapshotAt} />
-          </dd>
-        </div>
+        <Fact name="Last input">
+          <Ago t={s.lastInputAt} />
+        </Fact>
+        <Fact name="Last heartbeat" class={`heartbeat ${heartbeatTone(s.lastHeartbeatAt)}`}>
+          <Ago t={s.lastHeartbeatAt} />
+        </Fact>
+        <Fact name="Last snapshot">
+          <Ago t={s.lastSnapshotAt} />
+        </Fact>
       </dl>
       <Field label="Chart">
         <select value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
-          {metrics.map((m) => (
-            <option key={m} value={m}>
-              {m}
-            </option>
-          ))}
+          <Options values={metrics} />
         </select>
       </Field>
       <SeriesChart key={metric} source={s.source} metric={metric} />

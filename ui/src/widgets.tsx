@@ -1,4 +1,7 @@
-/** Small pieces every page uses: times, badges, label chips, the refresh indicator, errors. */
+/**
+ * Small pieces every page uses: times, badges, label chips, facts, the refresh indicator, errors,
+ * form fields.
+ */
 
 import type { ComponentChildren } from 'preact';
 import { age, iso } from './format';
@@ -104,6 +107,29 @@ export function Field(props: { label: string; error?: string; grow?: boolean; ch
         {props.children}
       </label>
       {props.error && <span class="field-error">{props.error}</span>}
+    </div>
+  );
+}
+
+/** One `<option>` per value, the value as its text. */
+export function Options({ values }: { values: readonly string[] }) {
+  return (
+    <>
+      {values.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** One name and value of a `<dl class="facts">`. */
+export function Fact(props: { name: string; class?: string; children: ComponentChildren }) {
+  return (
+    <div class="fact">
+      <dt>{props.name}</dt>
+      <dd class={props.class}>{props.children}</dd>
     </div>
   );
 }
