@@ -129,6 +129,17 @@ export interface ClientStats {
  */
 export type KlaxonErrorKind = 'rejected' | 'failed' | 'dropped' | 'invalid' | 'closed';
 
+/** What a KlaxonError carries besides its kind and message. */
+interface KlaxonErrorDetails {
+  route?: Route;
+  status?: number;
+  code?: string;
+  errors?: FieldError[];
+  items?: number;
+  ids?: string[];
+  requestId?: string;
+}
+
 export class KlaxonError extends Error {
   override readonly name = 'KlaxonError';
   readonly kind: KlaxonErrorKind;
@@ -142,19 +153,7 @@ export class KlaxonError extends Error {
   /** The `X-Request-Id` of the request (the same for each of its retries). */
   readonly requestId: string | undefined;
 
-  constructor(
-    kind: KlaxonErrorKind,
-    message: string,
-    details: {
-      route?: Route;
-      status?: number;
-      code?: string;
-      errors?: FieldError[];
-      items?: number;
-      ids?: string[];
-      requestId?: string;
-    } = {},
-  ) {
+  constructor(kind: KlaxonErrorKind, message: string, details: KlaxonErrorDetails = {}) {
     super(message);
     this.kind = kind;
     this.route = details.route;
@@ -178,6 +177,9 @@ type Answer =
       errors: FieldError[];
       retryAfterMs?: number;
     };
+
+/** An answer other than 2xx, or no answer at all. */
+type Failure = Exclude<Answer, { kind: 'ok' }>;
 
 const printable = (s: string) => s.replace(/\p{Cc}+/gu, ' ');
 
@@ -471,15 +473,8 @@ export class KlaxonClient {
         this.abort.abort();
         for (const route of ROUTES) {
           const items = left.filter((i) => i.route === route);
-          if (items.length === 0) continue;
-          this.counters.failed += items.length;
-          this.report(
-            new KlaxonError('failed', `${noun(route, items.length)} not sent: close() ran out of time`, {
-              route,
-              items: items.length,
-              ids: idsOf(items),
-            }),
-          );
+          if (items.length > 0)
+            this.fail(route, items, `${noun(route, items.length)} not sent: close() ran out of time`);
         }
       }
     }
@@ -579,13 +574,10 @@ export class KlaxonClient {
     try {
       await this.deliver(route, items);
     } catch (err) {
-      this.counters.failed += items.length;
-      this.report(
-        new KlaxonError(
-          'failed',
-          `${noun(route, items.length)} not sent: ${printable(String((err as Error)?.message ?? err))}`,
-          { route, items: items.length, ids: idsOf(items) },
-        ),
+      this.fail(
+        route,
+        items,
+        `${noun(route, items.length)} not sent: ${printable(String((err as Error)?.message ?? err))}`,
       );
     } finally {
       this.inFlight -= items.length;
@@ -610,21 +602,11 @@ export class KlaxonClient {
       }
       if (answer.kind !== 'retry') return this.refused(route, items, answer, requestId);
       if (attempt >= this.retry.attempts || this.abort.signal.aborted) {
-        this.counters.failed += items.length;
-        this.report(
-          new KlaxonError(
-            'failed',
-            `${noun(route, items.length)} not accepted after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: ${answer.message}`,
-            {
-              route,
-              status: answer.status,
-              code: answer.code,
-              errors: answer.errors,
-              items: items.length,
-              ids: idsOf(items),
-              requestId,
-            },
-          ),
+        this.fail(
+          route,
+          items,
+          `${noun(route, items.length)} not accepted after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: ${answer.message}`,
+          { status: answer.status, code: answer.code, errors: answer.errors, requestId },
         );
         return;
       }
@@ -641,7 +623,7 @@ export class KlaxonClient {
   private async refused(
     route: Route,
     items: QueuedItem<Route>[],
-    answer: Exclude<Answer, { kind: 'ok' }>,
+    answer: Failure,
     requestId: string,
   ): Promise<void> {
     const named =
@@ -698,12 +680,13 @@ export class KlaxonClient {
         signal: ctl.signal,
         redirect: 'manual',
       });
-      if (res.status >= 200 && res.status < 300) {
+      const verdict = classifyStatus(res.status);
+      if (verdict === 'ok') {
         await res.text().catch(() => undefined); // accepted, whatever happens to the rest of the body
         return { kind: 'ok' };
       }
       const text = await res.text();
-      return this.answerOf(res, text);
+      return this.answerOf(verdict, res, text);
     } catch (err) {
       const message = timedOut
         ? `no answer from Klaxon at ${this.base} within ${this.timeoutMs} ms`
@@ -717,8 +700,8 @@ export class KlaxonClient {
     }
   }
 
-  /** An answer other than 2xx, with Klaxon's error body when it sent one. */
-  private answerOf(res: Response, text: string): Exclude<Answer, { kind: 'ok' }> {
+  /** An answer other than 2xx (`kind`, from `classifyStatus`), with Klaxon's error body when it sent one. */
+  private answerOf(kind: Failure['kind'], res: Response, text: string): Failure {
     let body: { error?: unknown; message?: unknown; errors?: unknown } | undefined;
     try {
       body = JSON.parse(text) as typeof body;
@@ -734,14 +717,12 @@ export class KlaxonClient {
           )
           .map((f) => ({ path: this.redact(f.path), message: this.redact(f.message) }))
       : [];
-    const verdict = classifyStatus(res.status);
-    const kind = verdict === 'ok' ? 'reject' : verdict; // 2xx never comes here
     let message: string;
     if (typeof body?.message === 'string') message = body.message;
     else if (res.status >= 300 && res.status < 400)
       message = `HTTP ${res.status}, a redirect to ${res.headers.get('location') ?? '(nowhere)'}: set url to Klaxon's own address`;
     else message = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-    const answer: Exclude<Answer, { kind: 'ok' }> = {
+    const answer: Failure = {
       kind,
       status: res.status,
       message: this.redact(printable(message)),
@@ -770,6 +751,19 @@ export class KlaxonClient {
       const timer = this.timers.setTimeout(done, ms);
       this.abort.signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /** Counts `items` as failed (given up for good) and reports them. */
+  private fail(
+    route: Route,
+    items: readonly QueuedItem<Route>[],
+    message: string,
+    details: Pick<KlaxonErrorDetails, 'status' | 'code' | 'errors' | 'requestId'> = {},
+  ): void {
+    this.counters.failed += items.length;
+    this.report(
+      new KlaxonError('failed', message, { ...details, route, items: items.length, ids: idsOf(items) }),
+    );
   }
 
   private report(error: KlaxonError): void {

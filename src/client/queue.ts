@@ -108,11 +108,6 @@ export class Batcher<R extends string = string> {
     return this.total;
   }
 
-  /** The `seq` of the last item queued. */
-  get lastSeq(): number {
-    return this.seq;
-  }
-
   /**
    * Queues an item. Answers whether its route is now due by size (send it now) and the items
    * dropped to stay within `maxQueued`, oldest first.
@@ -143,10 +138,8 @@ export class Batcher<R extends string = string> {
 
   /** The next batch of `route` if one is due now, taken off the queue. */
   take(route: R): QueuedItem<R>[] | undefined {
+    if (!this.isDue(route)) return undefined;
     const q = this.queue(route);
-    const head = q.items.peek();
-    if (!head) return undefined;
-    if (head.seq > this.dueThrough && !this.isFull(route)) return undefined;
     const batch: QueuedItem<R>[] = [];
     let bytes = 1; // [ and ], and a comma between items
     for (let item = q.items.peek(); item; item = q.items.peek()) {
@@ -168,10 +161,9 @@ export class Batcher<R extends string = string> {
     return head !== undefined && head.seq <= seq;
   }
 
-  /** Whether `route` has a batch due now. */
+  /** Whether `route` has a batch due now (a full route holds at least one item). */
   isDue(route: R): boolean {
-    const head = this.queue(route).items.peek();
-    return head !== undefined && (head.seq <= this.dueThrough || this.isFull(route));
+    return this.holdsThrough(route, this.dueThrough) || this.isFull(route);
   }
 
   /** Marks everything queued so far due (a flush) and stops the delay timer; answers the last `seq`. */
