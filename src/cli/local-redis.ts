@@ -6,9 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type { KlaxonConfig } from '../config/schema.js';
-import { redisWhere } from '../state/redis-connect.js';
+import { connectRedis, redisWhere } from '../state/redis-connect.js';
 
 /** How long a probe waits for Redis to answer a PING. */
 const PROBE_MS = 1500;
@@ -18,7 +17,7 @@ const START_MS = 10_000;
 /** Whether the Redis of `redis.url` answers a PING now (a cluster is not probed: true). */
 export async function redisAnswers(redis: KlaxonConfig['redis'], ms = PROBE_MS): Promise<boolean> {
   if (redis.cluster) return true;
-  const client = new Redis(redis.url, {
+  const client = connectRedis(redis, {
     lazyConnect: true,
     connectTimeout: ms,
     maxRetriesPerRequest: 0,

@@ -117,7 +117,7 @@ const SCHEMAS = {
 } satisfies Record<string, z.ZodType>;
 
 /** Bodies parsed by hand, with the limits their routes check. */
-const HAND_PARSED: Record<string, JsonSchema> = {
+const HAND_PARSED = {
   AckForm: {
     type: 'object',
     description: 'The form of an acknowledge link; blank fields count as absent',
@@ -131,7 +131,7 @@ const HAND_PARSED: Record<string, JsonSchema> = {
     description:
       'A Telegram Update (https://core.telegram.org/bots/api#update); only callback queries of Acknowledge buttons are acted on',
   },
-};
+} satisfies Record<string, JsonSchema>;
 
 type SchemaName = keyof typeof SCHEMAS | keyof typeof HAND_PARSED;
 

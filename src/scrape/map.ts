@@ -24,8 +24,6 @@ export interface ScrapeResult {
   events: BotEvent[];
   /** What the next scrape compares with. */
   memory: ScrapeMemory;
-  /** The sources this scrape found (its heartbeats went to them). */
-  sources: string[];
   /** Things worth a line in the log: samples dropped and why. */
   notes: string[];
 }
@@ -113,7 +111,6 @@ class Mapping {
       snapshots,
       events: this.events,
       memory: this.memory,
-      sources: [...this.sources],
       notes: [...this.notes],
     };
   }
@@ -164,11 +161,7 @@ class Mapping {
   }
 
   private matches(entry: MapEntry, labels: Labels): boolean {
-    if (!entry.match) return true;
-    return Object.entries(entry.match).every(([k, want]) => {
-      const v = labels[k] ?? '';
-      return (Array.isArray(want) ? want : [want]).some((w) => globMatcher(w)(v));
-    });
+    return entry.match === undefined || matchOf(entry)(labels);
   }
 
   private push(g: Group, name: string, value: number): void {
@@ -404,6 +397,25 @@ export function bucketQuantile(
   const inBucket = b.count - below;
   if (inBucket <= 0) return b.le;
   return lowerBound + (b.le - lowerBound) * ((rank - below) / inBucket);
+}
+
+/** Each entry's `match`, its globs compiled once (an entry lives as long as the config). */
+const compiledMatch = new WeakMap<MapEntry, (labels: Labels) => boolean>();
+
+function matchOf(entry: MapEntry): (labels: Labels) => boolean {
+  let test = compiledMatch.get(entry);
+  if (!test) {
+    const wanted = Object.entries(entry.match ?? {}).map(([k, want]) => {
+      const globs = (Array.isArray(want) ? want : [want]).map(globMatcher);
+      return (labels: Labels) => {
+        const v = labels[k] ?? '';
+        return globs.some((g) => g(v));
+      };
+    });
+    test = (labels) => wanted.every((w) => w(labels));
+    compiledMatch.set(entry, test);
+  }
+  return test;
 }
 
 /** A series' identity: its name (or source) and its labels, unambiguous whatever they hold. */

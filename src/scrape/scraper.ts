@@ -83,8 +83,7 @@ export class Scraper {
       const collected = await this.collect(target, runId, now);
       const { batch, refused } = await this.withinCaps(target, collected.batch);
       if (batch.snapshots.length > 0 || batch.events.length > 0) await this.deps.enqueue(batch);
-      let samples = 0;
-      for (const s of batch.snapshots) samples += Object.keys(s.metrics).length;
+      const samples = sampleCount(batch);
       if (samples > 0) metrics.inputs.inc({ kind: 'sample' }, samples);
       if (batch.events.length > 0) metrics.inputs.inc({ kind: 'event' }, batch.events.length);
       if (refused) throw refused;
@@ -124,7 +123,6 @@ export class Scraper {
     const paths = { item: () => ['scrape', target.name], source: () => `scrape.${target.name}.source` };
     const verdict = await caps.check(batch, paths, CAPS_CHECK_MS);
     if (!verdict) return { batch };
-    const samples = batch.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0);
     const first = verdict.errors[0];
     const refused = new ScrapeFailure(
       'limit',
@@ -140,7 +138,7 @@ export class Scraper {
     // Counted as a push's refusal is: the inputs left out.
     this.deps.metrics.capRefused.inc(
       { limit: verdict.limit },
-      samples + (eventsGo ? 0 : batch.events.length),
+      sampleCount(batch) + (eventsGo ? 0 : batch.events.length),
     );
     return { batch: eventsGo ? eventsOnly : { ...batch, snapshots: [], events: [] }, refused };
   }
@@ -242,6 +240,11 @@ export class Scraper {
     const ttl = Math.max(10 * target.interval, 600_000);
     await this.deps.redis.set(this.deps.keys.scrapeMemory(target.name), JSON.stringify(memory), 'PX', ttl);
   }
+}
+
+/** Samples of a batch, as `klaxon_inputs_total` counts them. */
+function sampleCount(batch: IngestBatch): number {
+  return batch.snapshots.reduce((n, s) => n + Object.keys(s.metrics).length, 0);
 }
 
 /** Where a target is, for the log: scheme, host and path, without credentials or query. */

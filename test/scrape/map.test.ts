@@ -206,6 +206,21 @@ describe('mapping a scrape onto standard names', () => {
     expect(metricsOf(scrapes(longOnly, text).snapshots)).toEqual({ long_positions: 7 });
   });
 
+  it('`match` takes a list of globs; a series without the label matches as its empty value', () => {
+    const text = [
+      '# TYPE pos gauge',
+      'pos{side="long"} 2',
+      'pos{side="short"} 3',
+      'pos{side="flat"} 7',
+      'pos 11',
+    ].join('\n');
+    const sum = (match: Record<string, unknown>) =>
+      metricsOf(scrapes(target({ map: { pos: { name: 'p', by: [], match } } }), text, text).snapshots);
+    expect(sum({ side: ['lo*', 'sh?rt'] })).toEqual({ p: 5 });
+    expect(sum({ side: ['', 'f*'] })).toEqual({ p: 18 });
+    expect(sum({ side: 'nothing*' })).toBeUndefined();
+  });
+
   it('`source_label` spreads one exporter over several sources, each with its heartbeat', () => {
     const t = target({ source_label: 'bot', map: { equity_usd: 'equity' } });
     const text = [
