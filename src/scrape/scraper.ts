@@ -86,8 +86,11 @@ export class Scraper {
       const samples = sampleCount(batch);
       if (samples > 0) metrics.inputs.inc({ kind: 'sample' }, samples);
       if (batch.events.length > 0) metrics.inputs.inc({ kind: 'event' }, batch.events.length);
+      // The counter values are kept once the events worked out from them are queued (a scrape
+      // refused by a cap may still queue them): the next scrape counts only what came after.
+      if (collected.memory && batch.events.length === collected.batch.events.length)
+        await this.remember(target, collected.memory);
       if (refused) throw refused;
-      if (collected.memory) await this.remember(target, collected.memory);
       if (this.failing.delete(name))
         logger.info({ target: name, endpoint: endpoint(target) }, 'scrape works again');
       return { ok: true, snapshots: batch.snapshots.length, events: batch.events.length };

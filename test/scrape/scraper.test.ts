@@ -184,6 +184,35 @@ describe('Scraper', () => {
     expect(queued[0]?.snapshots[0]?.metrics).toEqual({ a: 1, b: 2 });
   });
 
+  it('past the series cap, events from counters still go once each: the counter values are kept', async () => {
+    const rules = [
+      ruleSchema.parse({ name: 'a_high', kind: 'threshold', metric: 'a', bands: { warning: 100 } }),
+      ruleSchema.parse({ name: 'b_high', kind: 'threshold', metric: 'b', bands: { warning: 100 } }),
+    ];
+    const caps = new StateCaps(redis, keys, rules, { maxSources: 10, maxSeriesPerSource: 1 }, 0);
+    const target = {
+      name: 'counting',
+      url: `${base}/metrics`,
+      source: 'bot-counting',
+      heartbeat: false,
+      map: { a: 'a', b: 'b', fails_total: { event: 'order_failed' } },
+    };
+    const s = scraper([target], caps);
+    const body = (n: number) => `a 1\nb 2\n# TYPE fails_total counter\nfails_total ${n}\n`;
+    for (const [i, n] of [0, 2, 3].entries()) {
+      answer = { status: 200, body: body(n) };
+      clock.set(T0 + i * 15_000);
+      expect(await s.scrape('counting', `r${i}`)).toMatchObject({ ok: false, reason: 'limit' });
+    }
+    // 0 -> 2 -> 3 is three failed orders, told once each although the metrics were refused.
+    expect(queued.flatMap((b) => b.events.map((e) => e.type))).toEqual([
+      'order_failed',
+      'order_failed',
+      'order_failed',
+    ]);
+    expect(queued.every((b) => b.snapshots.length === 0)).toBe(true);
+  });
+
   it('a health target answering 503 queues bot_unhealthy and the heartbeat', async () => {
     answer = { status: 503, body: '{"status":"unhealthy","reason":"broker_unreachable"}' };
     const s = scraper([{ name: 'h', url: `${base}/health`, format: 'health', source: 'bot-9' }]);
