@@ -107,6 +107,11 @@ export class Pipeline {
   async processBatch(shard: number, jobId: string, batch: IngestBatch): Promise<Notification[]> {
     const { store } = this.deps;
     const { engine } = this;
+    const plan = engine.plan(batch);
+    // The rule states are read together with the done marker (one round trip): a job not applied
+    // yet, the usual case, evaluates on them at once.
+    const loading = store.loadRules(shard, [...plan.keys]);
+    loading.catch(() => undefined); // awaited below, unless the job was applied already
     const already = await store.done(shard, jobId);
     if (already) {
       // Applied before a crash: make sure its deliveries were enqueued (ids make this idempotent).
@@ -114,7 +119,6 @@ export class Pipeline {
       return already;
     }
     const now = batch.receivedAt;
-    const plan = engine.plan(batch);
     const ids = inputIds(batch);
     const { notifications } = await this.withRetry(
       shard,
@@ -139,6 +143,7 @@ export class Pipeline {
         return { version, outcome };
       },
       [...plan.keys],
+      loading,
     );
     this.deps.metrics?.evaluated.inc({ kind: 'sample' }, countSamples(batch));
     this.deps.metrics?.evaluated.inc({ kind: 'event' }, batch.events.length);
@@ -250,14 +255,20 @@ export class Pipeline {
     if (notifications.length > 0) await this.deps.store.handedOn(shard, jobId);
   }
 
-  /** Loads, evaluates and commits, starting over when another writer committed in between. */
+  /**
+   * Loads, evaluates and commits, starting over when another writer committed in between.
+   * `loaded`: the first attempt's read of `keys`, when the caller started it already.
+   */
   private async withRetry(
     shard: number,
     run: (version: number, states: Map<string, unknown>) => Promise<{ version: number; outcome: Outcome }>,
     keys: string[],
+    loaded?: ReturnType<LaneStore['loadRules']>,
   ): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
-      const { version, states } = await this.deps.store.loadRules(shard, keys);
+      const { version, states } = await (attempt === 0 && loaded
+        ? loaded
+        : this.deps.store.loadRules(shard, keys));
       const { outcome } = await run(version, states);
       try {
         await this.deps.store.commit(shard, version, outcome.changes);

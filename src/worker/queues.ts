@@ -194,18 +194,26 @@ export class Queues {
         const batches = chunk(ns, d.batch).map((part) => ({ id: batchJobId(part), part }));
         const travelling: Record<string, string> = {};
         for (const { id, part } of batches) for (const n of part) travelling[n.id] = id;
-        await this.connection.hset(this.keys.deliveryPending(receiver), travelling);
-        return q.addBulk(
+        // Listed before the jobs are added, so that a worker never sees a batch job whose
+        // notifications are not listed. On one Redis both go out on this one connection in that
+        // order, without waiting in between; on a cluster they live on different nodes.
+        const listed = this.connection.hset(this.keys.deliveryPending(receiver), travelling);
+        listed.catch(() => undefined); // awaited below
+        if (this.config.redis.cluster) await listed;
+        const added = q.addBulk(
           batches.map(({ id, part }) => ({
             name: BATCH_JOB,
             data: { receiver, notifications: part } satisfies DeliveryBatch,
             opts: deliveryJobOptions(d, id),
           })),
         );
+        await Promise.all([listed, added]);
       }),
     );
-    // The groups' messages are queued: their rerun copies can go.
-    await joined?.forget();
+    // The groups' messages are queued: their rerun copies can go. Not waited for: it goes out
+    // before anything this lane writes next on the connection, and a copy left behind (Redis away
+    // just then) expires on its own (FLUSH_RESULT_TTL_SEC).
+    joined?.forget().catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Pool } from 'undici';
 import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
 import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
 import { renderWebhookPayload, type WebhookFormat, type WebhookPayload } from './render-webhook.js';
@@ -29,7 +29,10 @@ export class WebhookChannel implements Channel {
   readonly name: string;
   readonly format: WebhookFormat;
   readonly timeoutMs: number;
-  readonly #url: URL;
+  /** Keep-alive connections to the receiver's origin, reused by every send. */
+  readonly #pool: Pool;
+  /** The URL's path and query: what each request asks the pool for. */
+  readonly #path: string;
   readonly #headers: [string, string][];
   readonly #now: () => number;
 
@@ -50,7 +53,8 @@ export class WebhookChannel implements Channel {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`webhook receiver "${name}": url must start with http:// or https://`);
     }
-    this.#url = url;
+    this.#path = `${url.pathname}${url.search}`;
+    this.#pool = new Pool(url.origin, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
     this.#headers = Object.entries(opts.headers ?? {});
     try {
       // Headers rejects bad names/values with a message quoting the value: check them now.
@@ -76,7 +80,8 @@ export class WebhookChannel implements Channel {
 
     let res: { status: number; retryAfter: string | undefined };
     try {
-      const r = await request(this.#url, {
+      const r = await this.#pool.request({
+        path: this.#path,
         method: 'POST',
         headers,
         body: JSON.stringify(payload),
@@ -106,6 +111,10 @@ export class WebhookChannel implements Channel {
     const hint =
       status >= 300 && status <= 399 ? ' (the URL redirects: configure the final URL)' : reason(status);
     throw new SendError(`${where}: HTTP ${status}${hint}`, { retryable: false, status });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
   }
 
   #networkError(err: unknown, callerSignal: AbortSignal, timedOut: boolean): SendError {
