@@ -34,6 +34,11 @@ function equalHashed(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** Whether `given` is the secret `expected`, compared in constant time (both sides hashed). */
+export function sameSecret(given: string, expected: string): boolean {
+  return equalHashed(sha256(given), sha256(expected));
+}
+
 interface StoredToken {
   principal: Principal;
   hash: Buffer;

@@ -1,5 +1,4 @@
 /** What the routes of the ingest server share: dependencies, per-request state, auth hooks. */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isRedisUnavailable } from '../state/redis-errors.js';
 import type { IngestBatch } from '../model/batch.js';
@@ -9,6 +8,7 @@ import type { TelegramWebhooks } from '../channels/telegram/updates.js';
 import type { AlertApi } from './alert-api.js';
 import type { DeadLetterApi, Session, SessionStore, SourcesApi } from './ui-api.js';
 import type { StateCaps } from './caps.js';
+import { sameSecret } from './auth.js';
 import type { DigestApi } from './routes-digest.js';
 import type { Authenticator } from './auth.js';
 import { unauthorizedMessage, type Access, type Principal } from './auth.js';
@@ -173,7 +173,5 @@ export function csrfOk(req: FastifyRequest, session: Session): boolean {
   if (SAFE_METHODS.has(req.method)) return true;
   const sent = req.headers['x-klaxon-csrf'];
   if (typeof sent !== 'string') return false;
-  const a = createHash('sha256').update(sent).digest();
-  const b = createHash('sha256').update(session.csrf).digest();
-  return timingSafeEqual(a, b);
+  return sameSecret(sent, session.csrf);
 }

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import { errorCode } from '../channels/http-classify.js';
 import type { StateCaps } from '../ingest/caps.js';
 import type { IngestBatch } from '../model/batch.js';
 import type { Clock } from '../model/clock.js';
@@ -257,8 +258,8 @@ export function endpoint(target: ScrapeTarget): string {
 }
 
 function classify(err: unknown, aborted: boolean, timeout: number): ScrapeFailure {
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
+  const e = err as { message?: string };
+  const code = errorCode(err);
   if (
     aborted ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||

@@ -1,6 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes } from 'discord.js';
 import { scrub, SendError } from '../channel.js';
-import { isRetryableStatus } from '../http-classify.js';
+import { errorCode, isRetryableStatus } from '../http-classify.js';
 
 /**
  * Turning what discord.js throws into Klaxon's failure contract. Every error object of
@@ -19,6 +19,9 @@ export interface ErrorContext {
   /** The caller's signal: when it aborted, the failure is ours, not Discord's. */
   signal: AbortSignal;
 }
+
+/** A Node or undici error code: discord.js's own errors carry codes of their own in `code`. */
+const NETWORK_CODE = /^(?:E[A-Z0-9_]+|UND_ERR[A-Z0-9_]*)$/;
 
 /** Hints for the codes that need a person to act (discord-api-types RESTJSONErrorCodes). */
 const HINTS: Partial<Record<number, string>> = {
@@ -78,7 +81,7 @@ export function toSendError(err: unknown, ctx: ErrorContext): SendError {
     });
   }
 
-  const code = networkCode(err);
+  const code = errorCode(err, NETWORK_CODE);
   if (code !== undefined) {
     // Only the code: undici's messages quote the address and sometimes the path.
     return new SendError(`${where}: network error (${code})`, { retryable: true, status: code });
@@ -90,13 +93,4 @@ export function toSendError(err: unknown, ctx: ErrorContext): SendError {
     retryable: true,
     status: 'error',
   });
-}
-
-/** A Node/undici error code (`ECONNREFUSED`, `UND_ERR_SOCKET`…) anywhere in the cause chain. */
-function networkCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(?:E[A-Z0-9_]+|UND_ERR[A-Z0-9_]*)$/.test(code)) return code;
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { oneLine } from '../content.js';
 import { scrub, SendError } from '../channel.js';
-import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
+import { errorCode, isRetryableStatus, parseRetryAfter } from '../http-classify.js';
 import type { SeenAnswer } from './answer-watch.js';
 
 /**
@@ -132,17 +132,6 @@ function fail(
   opts: { retryable: boolean; retryAfterMs?: number; status: number | string },
 ): never {
   throw new SendError(message, opts);
-}
-
-/** node-fetch's FetchError carries the system error's code as `code` (and `errno`). */
-function errorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    for (const k of ['code', 'errno'] as const) {
-      const v = (e as Record<string, unknown>)[k];
-      if (typeof v === 'string' && /^[A-Z0-9_]+$/.test(v)) return v;
-    }
-  }
-  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { SendError, type Channel, type Delivery, type SendOutcome } from '../channel.js';
-import { isRetryableStatus, parseRetryAfter } from '../http-classify.js';
+import { errorCode, isRetryableStatus, parseRetryAfter } from '../http-classify.js';
 import { renderWebhookPayload, type WebhookFormat, type WebhookPayload } from './render-webhook.js';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
@@ -134,14 +134,6 @@ export class WebhookChannel implements Channel {
       status: code ?? 'network',
     });
   }
-}
-
-function errorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
-  }
-  return undefined;
 }
 
 function reason(status: number): string {
