@@ -13,7 +13,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/load.js';
+import { REPO_ROOT } from '../../src/config/paths.js';
 import type { KlaxonConfig } from '../../src/config/schema.js';
 import { replay } from '../../src/replay/replay.js';
 import { generateScenario, type Scenario } from './scenario.js';

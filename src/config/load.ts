@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RuleConfig } from '../detectors/rules/schema.js';
 import { telegramBots } from '../channels/telegram/updates.js';
 import { formatPath } from '../model/inputs.js';
 import { RouteTree } from '../routing/routes.js';
+import { DEFAULT_CONFIG, PRESETS_DIR } from './paths.js';
 import { configSchema, type KlaxonConfig } from './schema.js';
 
 /** One problem with the configuration: where it is, and what is wrong and how to fix it. */
@@ -34,16 +34,6 @@ export interface LoadedConfig {
   /** Things that work but deserve a look (a preset rule naming a receiver that is not configured). */
   warnings: string[];
 }
-
-/** The folder of package.json, from src/ (tsx) or dist/src/ (built). */
-export const REPO_ROOT = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  ...(import.meta.url.includes('/dist/') ? ['..'] : []),
-);
-export const DEFAULT_CONFIG = path.join(REPO_ROOT, 'config', 'klaxon.yaml');
-export const PRESETS_DIR = path.join(REPO_ROOT, 'config', 'presets');
 
 /**
  * Reads the YAML file, fills `${VAR}` / `${VAR:-default}` placeholders from the environment,

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../config/load.js';
+import { REPO_ROOT } from '../config/paths.js';
 import {
   directAlertInputSchema,
   eventInputSchema,

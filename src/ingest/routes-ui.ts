@@ -9,7 +9,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { REPO_ROOT } from '../config/load.js';
+import { REPO_ROOT } from '../config/paths.js';
 import { csrfOk, requestState, sessionOf, SESSION_COOKIE, type ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { parseOrThrow, withRedis } from './routes-admin.js';

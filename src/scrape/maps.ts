@@ -5,20 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { PRESETS_DIR } from '../config/paths.js';
 import { formatPath } from '../model/inputs.js';
 import { metricMapSchema, type MetricMap } from './map-schema.js';
-
-/** config/presets/ beside package.json, from src/scrape (tsx) or dist/src/scrape (built); as src/config/load.ts finds it. */
-const PRESETS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  ...(import.meta.url.includes('/dist/') ? ['..'] : []),
-  'config',
-  'presets',
-);
 
 export const MAP_PRESETS_FILE = 'config/presets/scrape-maps.yaml';
 
