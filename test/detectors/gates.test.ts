@@ -54,6 +54,110 @@ describe('resolution floor (flat and quantised history)', () => {
   });
 });
 
+describe('resolution floor: floating-point residue is not a step', () => {
+  // A P&L total in cents, worked out as realized + unrealized: it sits at 0.30 while its split
+  // changes, so it is 0.3 or 0.30000000000000004 (0.1 + 0.2), never anything in between.
+  const splits: [number, number][] = [
+    [0.1, 0.2],
+    [0.15, 0.15],
+    [0.07, 0.23],
+    [0.12, 0.18],
+  ];
+  const flat = (n: number) =>
+    Array.from({ length: n }, (_, i) => splits[i % splits.length]!.reduce((a, b) => a + b));
+  // One cent up once, then a long quiet stretch at 0.30, then one cent up again.
+  const cents = (last: number) => [0.29, ...flat(200), last];
+
+  it('foldResolution ignores a change that is only rounding residue of the values', () => {
+    expect(0.1 + 0.2 - 0.3).toBeGreaterThan(0);
+    expect(foldResolution(0, 0.3, 0.1 + 0.2)).toBe(0);
+    expect(foldResolution(0.01, 0.3, 0.1 + 0.2)).toBe(0.01);
+    expect(foldResolution(0, 0.1, 1.1 - 1.0)).toBe(0);
+    expect(foldResolution(0, -0.3, -(0.1 + 0.2))).toBe(0);
+    // A real one-cent step on those values is still one.
+    expect(foldResolution(0, 0.29, 0.1 + 0.2)).toBeCloseTo(0.01, 15);
+  });
+
+  it('foldResolution still finds a genuine tiny quantum', () => {
+    // 1e-8 steps on values around 1 (1e-8 relative), 1e-3 ticks on values around 1e6 (1e-9).
+    expect(foldResolution(0, 1, 1 + 1e-8) / 1e-8).toBeCloseTo(1, 6);
+    expect(foldResolution(1e-6, 1 + 3e-8, 1 + 2e-8) / 1e-8).toBeCloseTo(1, 6);
+    expect(foldResolution(0, 1e6, 1e6 + 1e-3) / 1e-3).toBeCloseTo(1, 6);
+    expect(foldResolution(0, 1e-9, 2e-9)).toBe(1e-9);
+    // ... and under diff, against the magnitude of the undifferenced values it passes as scale.
+    expect(foldResolution(0, 0.01, 0.02, 10000)).toBeCloseTo(0.01, 12);
+  });
+
+  it('foldResolution: under diff, residue is measured against the undifferenced values', () => {
+    // Diffs of a P&L around 10,000 quoted in cents: both are one cent, they differ by 1.8e-12.
+    const a = Number('10000.05') - Number('10000.04');
+    const b = Number('10000.06') - Number('10000.05');
+    expect(Math.abs(a - b)).toBeGreaterThan(1e-12);
+    expect(foldResolution(0, a, b, 10000.06)).toBe(0);
+    expect(foldResolution(0.01, a, b, -10000.06)).toBe(0.01);
+  });
+
+  it('zscore: a one-cent step after a quiet stretch computed in floating point scores z = sqrt(12)', () => {
+    const d = createZScore({ window: 20, warmup: 5 });
+    const s = d.init();
+    const xs = cents(0.31);
+    const scores = xs.map((x, i) => d.step(s, x, i));
+    expect(scores[xs.length - 1]).toBeCloseTo(sc(Math.sqrt(12)), 6);
+    // The split changing while the total stays at 0.30 is not a move at all (once 0.29 has left
+    // the window).
+    expect(Math.max(...scores.slice(25, -1))).toBeLessThan(1e-9);
+    // At a threshold of 4 sd, a one-cent move after the quiet stretch does not alert; two cents do.
+    const t4 = createDetector({ type: 'zscore', window: 20, warmup: 5, threshold: 4 });
+    expect(run(t4, cents(0.31)).at(-1)).toBeLessThan(t4.alertScore());
+    expect(run(t4, cents(0.32)).at(-1)).toBeGreaterThanOrEqual(t4.alertScore());
+    // The quantum is the cent, not the 5.6e-17 between 0.3 and 0.1 + 0.2.
+    expect(s.q).toBeCloseTo(0.01, 12);
+  });
+
+  it('robust_z: a one-cent step after a quiet stretch computed in floating point does not alert', () => {
+    // Default threshold 3.5 > sqrt(12): one quantum is not an anomaly, two are.
+    const d = createDetector({ type: 'robust_z', window: 20, warmup: 5 });
+    const one = run(d, cents(0.31));
+    expect(one.at(-1)).toBeCloseTo(sc(Math.sqrt(12)), 6);
+    expect(one.at(-1)).toBeLessThan(d.alertScore());
+    expect(Math.max(...one.slice(25, -1))).toBeLessThan(1e-9);
+    expect(run(d, cents(0.32)).at(-1)).toBeGreaterThanOrEqual(d.alertScore());
+  });
+
+  it('diff: a P&L around 10,000 quoted in cents keeps the cent as its quantum', () => {
+    // Ticks of 1 or 2 cents at first, then a steady cent per sample, then one tick of 2 cents:
+    // the diffs step by one cent, but consecutive one-cent diffs differ by ~1.8e-12.
+    const steps = [1, 2, 1, 1, 2, 1, ...Array<number>(200).fill(1), 2];
+    let k = 0;
+    const pnl = [10000, ...steps.map((c) => Number((10000 + (k += c) / 100).toFixed(2)))];
+    const z = createDetector({ type: 'zscore', window: 20, warmup: 5, diff: true });
+    const zs = z.init();
+    const scores = pnl.map((x, i) => z.step(zs, x, i));
+    expect(scores.at(-1)).toBeCloseTo(sc(Math.sqrt(12)), 4);
+    expect(Math.max(...scores.slice(30, -1))).toBeLessThan(1e-6);
+    const r = createDetector({ type: 'robust_z', window: 20, warmup: 5, diff: true });
+    const rs = run(r, pnl);
+    expect(rs.at(-1)).toBeCloseTo(sc(Math.sqrt(12)), 4);
+    expect(rs.at(-1)).toBeLessThan(r.alertScore());
+    expect((zs as { q: number }).q).toBeCloseTo(0.01, 9);
+  });
+
+  it('a genuine tiny quantum still floors the spread: one 1e-8 step after a flat stretch scores z = sqrt(12)', () => {
+    const xs = [1 + 1e-8, 1, ...Array<number>(40).fill(1), 1 + 1e-8];
+    for (const type of ['zscore', 'robust_z'] as const) {
+      const d = createDetector({ type, window: 20, warmup: 5 });
+      const s = d.init();
+      const scores = xs.map((x, i) => d.step(s, x, i));
+      expect((s as { q: number }).q / 1e-8, type).toBeCloseTo(1, 6);
+      expect(scores.at(-1), type).toBeCloseTo(sc(Math.sqrt(12)), 6);
+    }
+    // 1e-3 ticks on values around 1e6 too.
+    const d = createDetector({ type: 'robust_z', window: 20, warmup: 5 });
+    const big = run(d, [1e6 + 1e-3, 1e6, ...Array<number>(40).fill(1e6), 1e6 + 1e-3]);
+    expect(big.at(-1)).toBeCloseTo(sc(Math.sqrt(12)), 6);
+  });
+});
+
 describe('common options: persist and min_delta', () => {
   it('validates them in detectorSpecSchema', () => {
     expect(parseDetectorSpec({ type: 'zscore', persist: { k: 2, n: 3 }, min_delta: 0.5 })).toMatchObject({

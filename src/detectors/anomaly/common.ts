@@ -58,15 +58,45 @@ export function signedZ(x: number, centre: number, spread: number): number {
 export const QUANTUM_SD = 1 / Math.sqrt(12);
 
 /**
+ * Relative size below which a change is taken as floating-point rounding residue, not as a step
+ * of the series (see {@link foldResolution}): 1e-12, i.e. 4,500 to 9,000 units in the last place
+ * (an ulp is 2^-53 to 2^-52 of a value). A value worked out in floating point is off by up to
+ * half an ulp per operation, more after a subtraction of close operands, whose error is relative
+ * to the operands, not to the result (1.1 - 1.0 is 0.1 + 8.3e-17, 6 ulps of 0.1). 1e-12 leaves
+ * room for a few operations that lose three decimal digits to cancellation (the difference of two
+ * prices 1,000 times its size). Genuine data keeps clear of it: a quantum that small relative to
+ * the values means 12 or more significant digits (1e-8 steps on values around 1 are 1e-8
+ * relative, a tick of 1e-3 on 1e6 is 1e-9); a rarer one below it is simply not taken as the
+ * resolution, and a floor of q / sqrt(12) that deep in the last digits would not move a score.
+ */
+export const RESIDUE_REL = 1e-12;
+
+/**
  * Folds one step `prev -> v` into the resolution `q` (0 = none seen yet): the smallest non-zero
  * |v - prev| between consecutive samples. For a quantised series (integer counts, prices in
  * ticks, a percentage with two decimals) every change is a multiple of the quantum, so `q`
  * converges to the quantum; for a continuous series it shrinks towards 0 and the floor it gives
  * never binds.
+ *
+ * A change no larger than {@link RESIDUE_REL} x the magnitude of the values is rounding residue
+ * (0.1 + 0.2 and 0.3 differ by 5.6e-17), not a step: taken as `q`, it would put the floor at
+ * ~1e-17 and a one-quantum move would score a z in the tens (zscore, held by its usual-spread
+ * floor) or ~1e14 (robust_z) instead of sqrt(12). The magnitude is max(|prev|, |v|, |scale|).
+ * `scale` is for values that are themselves differences (the `diff` transform): their residue is
+ * relative to what was subtracted, not to the result (a P&L around 10,000 in cents gives one-cent
+ * diffs that differ from one another by 1.8e-12), so the caller passes the magnitude of the
+ * operands, e.g. the last undifferenced value. The tolerance is only worked out when `d` would
+ * become the new `q`, so the usual sample still costs one subtraction and a comparison or two.
  */
-export function foldResolution(q: number, prev: number, v: number): number {
+export function foldResolution(q: number, prev: number, v: number, scale = 0): number {
   const d = v > prev ? v - prev : prev - v;
-  return d > 0 && (q === 0 || d < q) ? d : q;
+  if (!(d > 0) || (q !== 0 && d >= q)) return q;
+  let m = prev < 0 ? -prev : prev;
+  const a = v < 0 ? -v : v;
+  if (a > m) m = a;
+  const s = scale < 0 ? -scale : scale;
+  if (s > m) m = s;
+  return d > m * RESIDUE_REL ? d : q;
 }
 
 /**

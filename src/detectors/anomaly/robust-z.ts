@@ -115,7 +115,8 @@ export function createRobustZ(opts: RobustZOptions = {}): Detector<RobustZState>
         score = deviationToScore(directed(signedZ(v, med, flooredSpread(spread, q)), c.direction));
       }
       const last = rollingLast(r);
-      if (last !== undefined) s.q = foldResolution(q, last, v);
+      // Under `diff`, rounding residue is relative to the undifferenced values, not to `v`.
+      if (last !== undefined) s.q = foldResolution(q, last, v, c.diff ? s.tf.prev : 0);
       if (r.buf.length === window) {
         const old = r.buf[r.pos] as number;
         a.splice(lowerBound(a, old), 1);

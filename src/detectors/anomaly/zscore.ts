@@ -99,7 +99,8 @@ export function createZScore(opts: ZScoreOptions = {}): Detector<ZScoreState> {
         score = deviationToScore(directed(signedZ(v, r.mean, spreadOf(sd, q, sv)), c.direction));
       }
       const last = rollingLast(r);
-      if (last !== undefined) state.q = foldResolution(q, last, v);
+      // Under `diff`, rounding residue is relative to the undifferenced values, not to `v`.
+      if (last !== undefined) state.q = foldResolution(q, last, v, c.diff ? state.tf.prev : 0);
       rollingPush(r, v, window);
       return score;
     },
