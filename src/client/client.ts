@@ -48,7 +48,7 @@ export interface KlaxonClientOptions {
   source?: string;
   /** Batching: `maxItems` (500) per request, `maxDelayMs` (1000) at most before a batch leaves, `maxBytes` (512 KiB) per body. */
   batch?: Partial<Pick<BatchLimits, 'maxItems' | 'maxDelayMs' | 'maxBytes'>>;
-  /** Retries of a batch on 5xx, 408, 429, timeouts and connection errors: `attempts` (8), `baseDelayMs` (500), `maxDelayMs` (30000). */
+  /** Retries of a batch on 5xx, 408, 425, 429 (waiting at least their `Retry-After`, at most 10 min), timeouts and connection errors: `attempts` (8), `baseDelayMs` (500), `maxDelayMs` (30000). */
   retry?: Partial<RetryOptions>;
   /** Items waiting to be sent, all routes together (10,000); beyond it the oldest are dropped and reported. */
   maxQueued?: number;

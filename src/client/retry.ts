@@ -14,7 +14,10 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 8, baseDelayMs: 500, maxDelayMs: 30_000 };
 
-/** A `Retry-After` longer than this is taken as this (a misconfigured proxy must not stall a bot for hours). */
+/**
+ * A `Retry-After` longer than this is taken as this (a misconfigured proxy must not stall a bot
+ * for hours); the Python client's `MAX_RETRY_AFTER` is the same 600 s.
+ */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /**
@@ -48,34 +51,42 @@ export function backoffSchedule(opts: RetryOptions, random: () => number = Math.
 }
 
 /**
- * A `Retry-After` header in ms: delay-seconds (`5`) or an HTTP date, relative to `now`. Undefined
- * when absent or unreadable; at most `MAX_RETRY_AFTER_MS`.
+ * A `Retry-After` header in ms: delay-seconds (`5`, also `1.5`) or an HTTP-date, relative to
+ * `now`. Undefined when absent or unreadable; never negative, at most `MAX_RETRY_AFTER_MS`. It
+ * is honoured on every answer `classifyStatus` retries (408, 425, 429, 5xx), as by the Python
+ * client (clients/python/klaxon_client/_client.py, `_retry_after`, capped at 600 s too).
+ *
+ * A copy of the server's `parseRetryAfter` (src/channels/http-classify.ts) with the client's cap
+ * (10 min, where the server's channels wait up to 24 h for Discord or Telegram), not an import of
+ * it: this folder is what `klaxon/client` ships to bots, and imports only `node:` modules and its
+ * own files, never server code (test/client/package.test.ts holds it to that). The two must give
+ * the same answer, up to the cap: test/client/retry.test.ts compares them.
  */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(v)) ms = Number(v) * 1000;
-  else {
-    // An HTTP date names its day and month ("Sat, 21 Nov 2026 10:00:30 GMT"); Date.parse would
-    // read "-5" as a year.
-    if (!/[A-Za-z]{3}/.test(v)) return undefined;
-    const at = Date.parse(v);
-    if (Number.isNaN(at)) return undefined;
-    ms = at - now;
+  if (v === '') return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(v)) {
+    return Math.min(Math.round(Number(v) * 1000), MAX_RETRY_AFTER_MS);
   }
-  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
+  // HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms Date.parse also reads); a
+  // value without a letter is not one ("-5" would be read as a year).
+  if (!/[a-z]/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
 }
 
 /**
- * What to do with an answer: `ok` (accepted); `retry` (408, 429, 5xx: Klaxon or the way to it is
- * busy or away, the same request may succeed later); `split` (413: the batch is too large, send it
- * in halves); `reject` (any other status: the request itself is wrong, sending it again would get
- * the same answer).
+ * What to do with an answer: `ok` (accepted); `retry` (408, 425, 429, 5xx: Klaxon or the way to
+ * it is busy, away or not ready, the same request may succeed later; up to 599, the statuses the
+ * server's `isRetryableStatus` retries, and the Python client retries the same); `split` (413:
+ * the batch is too large, send it in halves); `reject` (any other status: the request itself is
+ * wrong, sending it again would get the same answer).
  */
 export function classifyStatus(status: number): 'ok' | 'retry' | 'split' | 'reject' {
   if (status >= 200 && status < 300) return 'ok';
-  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retry';
   if (status === 413) return 'split';
   return 'reject';
 }

@@ -172,6 +172,51 @@ describe('retries', () => {
     expect(errors).toEqual([]);
   });
 
+  it('retries 408 and 425 answers, honouring their Retry-After, then succeeds', async () => {
+    const times: number[] = [];
+    const { timers, k, client, errors } = setup({}, (n) => {
+      times.push(timers.now());
+      const replies: Reply[] = [
+        { status: 408, body: { error: 'request_timeout', message: 'the request did not arrive in time' } },
+        { status: 425, body: { message: 'too early' }, headers: { 'retry-after': '20' } },
+        { status: 202 },
+      ];
+      return replies[n - 1] as Reply;
+    });
+    const id = client.alert({ name: 'kill_switch', severity: 'critical', title: 'Kill switch' });
+    const t0 = timers.now();
+    await timers.until(client.flush());
+    // jitter 0.5: a backoff of 375 ms after the 408, then the 425's Retry-After (20 s) over 750 ms
+    expect(times.map((t) => t - t0)).toEqual([0, 375, 375 + 20_000]);
+    expect(k.seen.map((s) => (s.body[0] as { id: string }).id)).toEqual([id, id, id]);
+    expect(client.stats()).toMatchObject({ accepted: 1, retries: 2, requests: 3, failed: 0, rejected: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('waits at most 10 minutes, whatever Retry-After asks for', async () => {
+    const times: number[] = [];
+    const { timers, client, errors } = setup({}, (n) => {
+      times.push(timers.now());
+      const replies: Reply[] = [
+        {
+          status: 429,
+          body: { error: 'rate_limited', message: 'slow down' },
+          headers: { 'retry-after': '3600' },
+        },
+        // an HTTP date a day ahead of the fake clock
+        { status: 503, headers: { 'retry-after': new Date(timers.now() + 86_400_000).toUTCString() } },
+        { status: 425, headers: { 'retry-after': '601' } },
+        { status: 202 },
+      ];
+      return replies[n - 1] as Reply;
+    });
+    client.metrics({ equity: 1 });
+    await timers.until(client.flush());
+    expect(times.slice(1).map((t, i) => t - (times[i] ?? 0))).toEqual([600_000, 600_000, 600_000]);
+    expect(client.stats()).toMatchObject({ accepted: 1, retries: 3, failed: 0 });
+    expect(errors).toEqual([]);
+  });
+
   it('gives up after `attempts` tries and reports the items as failed', async () => {
     const { timers, k, client, errors } = setup({ retry: { attempts: 3 } }, () => unavailable);
     const id = client.event('stop_loss_hit');

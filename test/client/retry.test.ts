@@ -9,6 +9,8 @@ import {
   parseRetryAfter,
   retryDelay,
 } from '../../src/client/retry.js';
+// Tests only: the client itself never imports server code (package.test.ts).
+import * as server from '../../src/channels/http-classify.js';
 
 const half = () => 0.5;
 
@@ -70,12 +72,82 @@ describe('Retry-After', () => {
     expect(parseRetryAfter('-5', now)).toBeUndefined();
     expect(parseRetryAfter('86400', now)).toBe(MAX_RETRY_AFTER_MS);
   });
+  it('caps at 10 minutes, in seconds or as a date, as the Python client does (600 s)', () => {
+    expect(MAX_RETRY_AFTER_MS).toBe(600_000);
+    expect(parseRetryAfter('600', now)).toBe(600_000);
+    expect(parseRetryAfter('599.5', now)).toBe(599_500);
+    expect(parseRetryAfter('601', now)).toBe(600_000);
+    expect(parseRetryAfter('1' + '0'.repeat(400), now)).toBe(600_000);
+    expect(parseRetryAfter('Sat, 21 Nov 2026 10:10:00 GMT', now)).toBe(600_000);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:00:00 GMT', now)).toBe(600_000);
+  });
+
+  // The client keeps a copy of the server's parser (it may not import server code): the copy must
+  // read every value as the server's does, only capped at 10 minutes instead of 24 hours.
+  const serverCapped = (v: string | null | undefined, at: number) => {
+    const ms = server.parseRetryAfter(v, at);
+    return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
+  };
+  it('reads every value as the server’s parseRetryAfter does, up to the cap', () => {
+    const values = [
+      null,
+      undefined,
+      '',
+      '  ',
+      '0',
+      '5',
+      ' 5 ',
+      '1.5',
+      '5.',
+      '.5',
+      '-5',
+      '+5',
+      '1e3',
+      '0x10',
+      '5s',
+      'soon',
+      'Infinity',
+      '599',
+      '86400',
+      '100000',
+      'Sat, 21 Nov 2026 10:00:30 GMT',
+      'Sat, 21 Nov 2026 10:20:00 GMT',
+      'Sat, 21 Nov 2026 09:00:00 GMT',
+      'Sat, 21 Nov 2026 11:00:30 +0100',
+      'Saturday, 21-Nov-26 10:00:30 GMT',
+      'Sat Nov 21 10:00:30 2026',
+      '2026-11-21T10:00:30Z',
+    ];
+    for (const v of values) expect(parseRetryAfter(v, now), String(v)).toBe(serverCapped(v, now));
+  });
+  it('agrees with the server’s parser on any string and any clock', () => {
+    // HTTP dates, and other dates Date.parse reads (ISO 8601, the local string form).
+    const dates = fc
+      .tuple(
+        fc.integer({ min: now - 86_400_000 * 3, max: now + 86_400_000 * 3 }),
+        fc.constantFrom(
+          (d: Date) => d.toUTCString(),
+          (d: Date) => d.toISOString(),
+          (d: Date) => d.toString(),
+        ),
+      )
+      .map(([t, form]) => form(new Date(t)));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^\s*\d{1,7}(\.\d{1,3})?\s*$/), dates),
+        fc.integer({ min: now - 86_400_000, max: now + 86_400_000 }),
+        (v, at) => {
+          expect(parseRetryAfter(v, at)).toBe(serverCapped(v, at));
+        },
+      ),
+    );
+  });
 });
 
 describe('which answers are retried', () => {
-  it('retries 5xx, 408 and 429, splits on 413, never retries other 4xx', () => {
+  it('retries 5xx, 408, 425 and 429, splits on 413, never retries other 4xx', () => {
     const table = Object.fromEntries(
-      [200, 202, 301, 400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 502, 503, 504].map((s) => [
+      [200, 202, 301, 400, 401, 403, 404, 408, 409, 413, 415, 425, 429, 500, 502, 503, 504].map((s) => [
         s,
         classifyStatus(s),
       ]),
@@ -92,11 +164,17 @@ describe('which answers are retried', () => {
       409: 'reject',
       413: 'split',
       415: 'reject',
+      425: 'retry',
       429: 'retry',
       500: 'retry',
       502: 'retry',
       503: 'retry',
       504: 'retry',
     });
+  });
+
+  it('retries exactly what the server’s isRetryableStatus retries, from 100 to 599', () => {
+    for (let s = 100; s <= 599; s++)
+      expect(classifyStatus(s) === 'retry', String(s)).toBe(server.isRetryableStatus(s));
   });
 });

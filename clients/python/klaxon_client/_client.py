@@ -40,8 +40,12 @@ ROUTES = ("metrics", "events", "alerts")
 MAX_QUEUE = 10_000
 #: A request body stays under Klaxon's default ``server.body_limit`` (1 MiB).
 MAX_BODY_BYTES = 1_000_000
-#: A ``Retry-After`` longer than this is taken as this (seconds).
-MAX_RETRY_AFTER = 300.0
+#: A ``Retry-After`` longer than this is taken as this (seconds): 10 minutes, as in the
+#: TypeScript client (src/client/retry.ts, ``MAX_RETRY_AFTER_MS``).
+MAX_RETRY_AFTER = 600.0
+#: Answers worth another try, besides every 5xx: timeout, too early, too many requests (the
+#: TypeScript client and Klaxon's own channels retry the same).
+RETRYABLE_4XX = frozenset([408, 425, 429])
 #: At interpreter exit, how long the last items get to go out (seconds).
 EXIT_TIMEOUT = 30.0
 #: Dropped items an overflow report carries (the count is always exact).
@@ -67,12 +71,12 @@ class Klaxon:
     items. ``flush()`` sends what is queued and waits; ``close()`` (or leaving a ``with``
     block, or the interpreter exiting) flushes and stops the threads.
 
-    Delivery: 5xx, 429, timeouts and connection errors are retried ``retries`` times with
-    exponential backoff (``backoff`` doubling up to ``max_backoff`` seconds, with jitter, and
-    at least the server's ``Retry-After``). Other 4xx answers are not retried. Items that
-    cannot be delivered are dropped and reported to ``on_error(err)`` (a ``KlaxonError``),
-    called from the sender thread; without ``on_error`` they are logged on the
-    ``klaxon_client`` logger.
+    Delivery: 5xx, 408, 425, 429, timeouts and connection errors are retried ``retries`` times
+    with exponential backoff (``backoff`` doubling up to ``max_backoff`` seconds, with jitter,
+    and at least the answer's ``Retry-After``, at most 10 minutes of it). Other 4xx answers are
+    not retried. Items that cannot be delivered are dropped and reported to ``on_error(err)``
+    (a ``KlaxonError``), called from the sender thread; without ``on_error`` they are logged on
+    the ``klaxon_client`` logger.
     """
 
     def __init__(
@@ -476,7 +480,7 @@ class Klaxon:
                     response.close()
                     return
                 error, message, errors = self._read_error(response)
-                if status == 429 or status >= 500:
+                if status in RETRYABLE_4XX or status >= 500:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
                     problem = f"{status} {error or ''}: {message}".replace(" :", ":")
                 elif status == 413 and len(items) > 1:
@@ -504,7 +508,7 @@ class Klaxon:
             if retry_after is not None:
                 delay = max(delay, retry_after)
             log.debug("klaxon: POST /v1/%s: %s; retrying in %.2fs", route, problem, delay)
-            time.sleep(delay)
+            self._sleep(delay)
 
     def _refused(
         self,
@@ -536,6 +540,10 @@ class Klaxon:
         )
         if named is not None:
             self._deliver(route, [item for i, item in enumerate(items) if i not in named])
+
+    def _sleep(self, seconds: float) -> None:
+        """The wait before a retry (the tests replace it, to see the waits without sleeping)."""
+        time.sleep(seconds)
 
     def _delay(self, retry: int) -> float:
         """Exponential backoff with jitter: between half and all of backoff * 2^retry."""
@@ -681,21 +689,27 @@ def _encode(item: Dict[str, Any]) -> bytes:
 
 
 def _retry_after(header: Optional[str]) -> Optional[float]:
+    """A ``Retry-After`` in seconds: delay-seconds (``5``, also ``1.5``) or an HTTP-date, relative
+    to now. None when absent or unreadable; never negative, at most ``MAX_RETRY_AFTER``. It is
+    honoured on every answer that is retried (408, 425, 429, 5xx). The TypeScript client reads it
+    the same way (src/client/retry.ts, ``parseRetryAfter``)."""
     if not header:
         return None
     header = header.strip()
-    try:
-        seconds = float(header)
-    except ValueError:
+    if _DELAY_SECONDS.fullmatch(header):
+        seconds = float(header)  # digits only: never NaN, and a huge value is inf, so capped
+    else:
         try:
             when = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return None
         if when is None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         seconds = (when - datetime.now(timezone.utc)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+# delay-seconds: ASCII digits, and a fraction some servers send ("-5", "1e3" or "inf" are not one).
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")

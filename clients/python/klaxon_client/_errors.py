@@ -66,7 +66,8 @@ class KlaxonError(Exception):
 
 
 class RejectedError(KlaxonError):
-    """Klaxon refused the batch with a 4xx other than 429: it is wrong and is not sent again.
+    """Klaxon refused the batch with a 4xx other than 408, 425 or 429: it is wrong and is not
+    sent again.
 
     One invalid item refuses the whole request; ``errors`` names each bad field by its path
     within the batch (``[3].metrics.equity``). When every error names an item, only those items
@@ -77,7 +78,8 @@ class RejectedError(KlaxonError):
 
 
 class RetriesExhaustedError(KlaxonError):
-    """Klaxon kept answering 5xx/429, timing out or refusing connections; ``attempts`` tries."""
+    """Klaxon kept answering 5xx, 408, 425 or 429, timing out or refusing connections;
+    ``attempts`` tries."""
 
     kind = "failed"
 

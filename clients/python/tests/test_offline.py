@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import socket
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -16,7 +18,7 @@ from klaxon_client import (
     RejectedError,
     RetriesExhaustedError,
 )
-from klaxon_client._client import MAX_QUEUE, _retry_after
+from klaxon_client._client import MAX_QUEUE, MAX_RETRY_AFTER, _retry_after
 
 TOKEN = "secret-token-0123456789abcdef0123"
 FAST = dict(flush_interval=0.05, backoff=0.01, max_backoff=0.05, timeout=2)
@@ -49,6 +51,49 @@ def test_ids_are_fixed_when_queued_and_kept_by_retries(fake_klaxon) -> None:
         assert all(r["items"] == sent[0]["items"] for r in sent)
         assert len({r["request_id"] for r in sent}) == 1
     assert events[0]["items"][0]["id"] == event_id
+
+
+def test_408_and_425_are_retried_honouring_retry_after_then_succeed(fake_klaxon) -> None:
+    answers = iter([(408, {"error": "request_timeout", "message": "the request did not arrive in time"}, {}),
+                    (425, {"message": "too early"}, {"Retry-After": "20"})])
+
+    def respond(path: str, items: List[Dict[str, Any]]) -> Tuple[int, Any, Dict[str, str]]:
+        return next(answers, (202, {"accepted": len(items)}, {}))
+
+    fake = fake_klaxon(respond)
+    errors: List[KlaxonError] = []
+    waits: List[float] = []
+    with Klaxon(fake.url, TOKEN, on_error=errors.append, **FAST) as k:
+        k._sleep = waits.append  # type: ignore[method-assign]  # see the waits, without sleeping
+        alert_id = k.alert("kill_switch", "critical", "Kill switch pressed")
+        assert k.flush(timeout=5)
+    assert errors == []
+    assert len(fake.requests) == 3  # the 408, the 425, then accepted
+    assert all(r["items"][0]["id"] == alert_id for r in fake.requests)
+    assert len({r["request_id"] for r in fake.requests}) == 1
+    # the backoff after the 408 (FAST: 0.005 to 0.01 s), then the 425's Retry-After over it
+    assert len(waits) == 2 and 0.005 <= waits[0] <= 0.01 and waits[1] == 20.0
+
+
+def test_a_retry_after_above_10_minutes_waits_10_minutes(fake_klaxon) -> None:
+    a_day_ahead = format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True)
+    answers = iter([(429, {"error": "rate_limited", "message": "slow down"}, {"Retry-After": "3600"}),
+                    (503, {"error": "queue_unavailable", "message": "x"}, {"Retry-After": a_day_ahead}),
+                    (425, {"message": "too early"}, {"Retry-After": "601"})])
+
+    def respond(path: str, items: List[Dict[str, Any]]) -> Tuple[int, Any, Dict[str, str]]:
+        return next(answers, (202, {"accepted": len(items)}, {}))
+
+    fake = fake_klaxon(respond)
+    errors: List[KlaxonError] = []
+    waits: List[float] = []
+    with Klaxon(fake.url, TOKEN, on_error=errors.append, **FAST) as k:
+        k._sleep = waits.append  # type: ignore[method-assign]
+        k.metrics({"equity": 1.0})
+        assert k.flush(timeout=5)
+    assert errors == [] and len(fake.requests) == 4
+    assert MAX_RETRY_AFTER == 600.0
+    assert waits == [600.0, 600.0, 600.0]
 
 
 def test_gives_up_after_the_retries_and_reports(fake_klaxon) -> None:
@@ -145,6 +190,26 @@ def test_values_klaxon_would_refuse_fail_at_the_call() -> None:
 
 def test_retry_after() -> None:
     assert _retry_after("5") == 5.0
+    assert _retry_after(" 0 ") == 0.0
+    assert _retry_after("1.5") == 1.5
     assert _retry_after("junk") is None
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert _retry_after("100000") == 300.0
+    soon = datetime.now(timezone.utc) + timedelta(seconds=30)
+    assert 25 <= (_retry_after(format_datetime(soon, usegmt=True)) or 0) <= 30
+
+
+def test_retry_after_is_read_as_the_typescript_client_reads_it() -> None:
+    # Not delay-seconds, nor an HTTP-date: ignored (src/client/retry.ts parseRetryAfter agrees).
+    for value in (None, "", "  ", "-5", "+5", "1e3", "inf", "nan", "5_0", "0x10", "5s", "soon"):
+        assert _retry_after(value) is None, value
+
+
+def test_retry_after_is_capped_at_10_minutes() -> None:
+    assert MAX_RETRY_AFTER == 600.0
+    assert _retry_after("600") == 600.0
+    assert _retry_after("599.5") == 599.5
+    assert _retry_after("601") == 600.0
+    assert _retry_after("100000") == 600.0
+    assert _retry_after("1" + "0" * 400) == 600.0  # inf as a float: still capped, not ignored
+    a_day_ahead = datetime.now(timezone.utc) + timedelta(days=1)
+    assert _retry_after(format_datetime(a_day_ahead, usegmt=True)) == 600.0
