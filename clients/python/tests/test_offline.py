@@ -53,20 +53,31 @@ def test_ids_are_fixed_when_queued_and_kept_by_retries(fake_klaxon) -> None:
     assert events[0]["items"][0]["id"] == event_id
 
 
-def test_408_and_425_are_retried_honouring_retry_after_then_succeed(fake_klaxon) -> None:
-    answers = iter([(408, {"error": "request_timeout", "message": "the request did not arrive in time"}, {}),
-                    (425, {"message": "too early"}, {"Retry-After": "20"})])
+def _answered(fake_klaxon, answers, send):
+    """Runs ``send(k)`` against a fake answering ``answers`` in turn, then 202: the fake, the
+    errors reported and the waits before each retry (seen without sleeping)."""
+    pending = iter(answers)
 
     def respond(path: str, items: List[Dict[str, Any]]) -> Tuple[int, Any, Dict[str, str]]:
-        return next(answers, (202, {"accepted": len(items)}, {}))
+        return next(pending, (202, {"accepted": len(items)}, {}))
 
     fake = fake_klaxon(respond)
     errors: List[KlaxonError] = []
     waits: List[float] = []
     with Klaxon(fake.url, TOKEN, on_error=errors.append, **FAST) as k:
-        k._sleep = waits.append  # type: ignore[method-assign]  # see the waits, without sleeping
-        alert_id = k.alert("kill_switch", "critical", "Kill switch pressed")
+        k._sleep = waits.append  # type: ignore[method-assign]
+        result = send(k)
         assert k.flush(timeout=5)
+    return fake, errors, waits, result
+
+
+def test_408_and_425_are_retried_honouring_retry_after_then_succeed(fake_klaxon) -> None:
+    fake, errors, waits, alert_id = _answered(
+        fake_klaxon,
+        [(408, {"error": "request_timeout", "message": "the request did not arrive in time"}, {}),
+         (425, {"message": "too early"}, {"Retry-After": "20"})],
+        lambda k: k.alert("kill_switch", "critical", "Kill switch pressed"),
+    )
     assert errors == []
     assert len(fake.requests) == 3  # the 408, the 425, then accepted
     assert all(r["items"][0]["id"] == alert_id for r in fake.requests)
@@ -77,20 +88,13 @@ def test_408_and_425_are_retried_honouring_retry_after_then_succeed(fake_klaxon)
 
 def test_a_retry_after_above_10_minutes_waits_10_minutes(fake_klaxon) -> None:
     a_day_ahead = format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True)
-    answers = iter([(429, {"error": "rate_limited", "message": "slow down"}, {"Retry-After": "3600"}),
-                    (503, {"error": "queue_unavailable", "message": "x"}, {"Retry-After": a_day_ahead}),
-                    (425, {"message": "too early"}, {"Retry-After": "601"})])
-
-    def respond(path: str, items: List[Dict[str, Any]]) -> Tuple[int, Any, Dict[str, str]]:
-        return next(answers, (202, {"accepted": len(items)}, {}))
-
-    fake = fake_klaxon(respond)
-    errors: List[KlaxonError] = []
-    waits: List[float] = []
-    with Klaxon(fake.url, TOKEN, on_error=errors.append, **FAST) as k:
-        k._sleep = waits.append  # type: ignore[method-assign]
-        k.metrics({"equity": 1.0})
-        assert k.flush(timeout=5)
+    fake, errors, waits, _ = _answered(
+        fake_klaxon,
+        [(429, {"error": "rate_limited", "message": "slow down"}, {"Retry-After": "3600"}),
+         (503, {"error": "queue_unavailable", "message": "x"}, {"Retry-After": a_day_ahead}),
+         (425, {"message": "too early"}, {"Retry-After": "601"})],
+        lambda k: k.metrics({"equity": 1.0}),
+    )
     assert errors == [] and len(fake.requests) == 4
     assert MAX_RETRY_AFTER == 600.0
     assert waits == [600.0, 600.0, 600.0]
