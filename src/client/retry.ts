@@ -79,10 +79,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 
 /**
  * What to do with an answer: `ok` (accepted); `retry` (408, 425, 429, 5xx: Klaxon or the way to
- * it is busy, away or not ready, the same request may succeed later; up to 599, the statuses the
- * server's `isRetryableStatus` retries, and the Python client retries the same); `split` (413:
- * the batch is too large, send it in halves); `reject` (any other status: the request itself is
- * wrong, sending it again would get the same answer).
+ * it is busy, away or not ready, the same request may succeed later; the server's channels and
+ * the Python client retry the same); `split` (413: the batch is too large, send it in halves);
+ * `reject` (any other status: the request itself is wrong, sending it again would get the same
+ * answer).
  */
 export function classifyStatus(status: number): 'ok' | 'retry' | 'split' | 'reject' {
   if (status >= 200 && status < 300) return 'ok';
