@@ -241,10 +241,10 @@ export function deliveryJobOptions(
     attempts: extra.attempts ?? d.attempts,
     backoff: { type: 'klaxon', delay: d.backoff },
     ...(extra.delay === undefined ? {} : { delay: extra.delay }),
-    // Kept an hour, the newest 1,000 (an ingest job run again after a crash queues its batches
-    // again within minutes, a no-op while they are kept); beyond that the sent markers (7 d) stop
-    // a resend.
-    removeOnComplete: { age: 3600, count: 1000 },
+    // Gone once completed: a job queued again (an ingest job run again after a crash) runs again,
+    // and the sent markers (7 d) stop a resend; a thread's next notification takes a job that is
+    // gone for one that ended. Kept, they held every notification of an alert storm in Redis.
+    removeOnComplete: true,
     removeOnFail: { age: 7 * 86400 },
   };
 }
