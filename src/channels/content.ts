@@ -1,4 +1,5 @@
 import { describeDigest } from '../digest/describe.js';
+import { heading } from './heading.js';
 import { ACK_LINK_TTL, ackLink } from '../ingest/ack-links.js';
 import type { AlertView } from '../model/alert.js';
 import { formatDuration } from '../model/time-text.js';
@@ -134,10 +135,7 @@ function describeAlert(n: Notification, opts: ContentOptions): MessageContent {
     kind: n.kind,
     severity: a.severity,
     resolved,
-    tag,
-    title,
-    headline: `${tag} ${title}`,
-    subject: `[${tag}] ${title}`,
+    ...heading(tag, title),
     notes: notesOf(n, a, resolved),
     description: descriptionOf(a),
     facts,
@@ -183,10 +181,7 @@ function describeGroup(n: Notification): MessageContent {
     kind: n.kind,
     severity,
     resolved,
-    tag,
-    title,
-    headline: `${tag} ${title}`,
-    subject: `[${tag}] ${title}`,
+    ...heading(tag, title),
     notes,
     facts,
     labels: otherLabels(common),
@@ -211,10 +206,7 @@ function describeSummary(n: Notification): MessageContent {
     kind: n.kind,
     severity,
     resolved,
-    tag,
-    title,
-    headline: `${tag} ${title}`,
-    subject: `[${tag}] ${title}`,
+    ...heading(tag, title),
     notes: ['These alerts were held back by the rate limit; each is listed with its state when it was held.'],
     facts: [{ label: 'Alerts', value: String(total) }],
     labels: [],

@@ -1,4 +1,5 @@
 import type { ContentOptions, Fact, Link, MessageContent } from '../channels/content.js';
+import { heading } from '../channels/heading.js';
 import { signedLink } from '../ingest/ack-links.js';
 import type { Notification } from '../model/notification.js';
 import { formatMoney } from '../model/format.js';
@@ -72,10 +73,7 @@ export function describeDigest(n: Notification, report: DigestReport, opts: Cont
     kind: 'digest',
     severity: 'info',
     resolved: false,
-    tag,
-    title,
-    headline: `${tag} ${title}`,
-    subject: `[${tag}] ${title}`,
+    ...heading(tag, title),
     notes,
     facts,
     labels: [],
