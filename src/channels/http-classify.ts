@@ -1,9 +1,10 @@
 /**
  * HTTP answer classification shared by the channels that speak HTTP (and the scraper's error
- * codes). A failure is retryable when
- * waiting can help (the server is busy, down, or asked us to slow down) and permanent when the
- * request itself is wrong or not allowed (fix the config or the payload first).
+ * codes). A failure is retryable when waiting can help (the server is busy, down, or asked us to
+ * slow down) and permanent when the request itself is wrong or not allowed (fix the config or the
+ * payload first).
  */
+import { readRetryAfter } from '../client/retry.js';
 
 /** Statuses worth another try: timeout, too early, too many requests, and every 5xx. */
 export function isRetryableStatus(status: number): boolean {
@@ -30,20 +31,9 @@ export function errorCode(err: unknown, pattern = /^[A-Z0-9_]+$/): string | unde
 export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 /**
- * Reads a `Retry-After` value: delay-seconds (`"120"`, also `"1.5"`) or an HTTP-date, relative to
- * `now` (ms). Returns milliseconds (never negative, at most MAX_RETRY_AFTER_MS), or undefined
- * when the header is absent or unreadable.
+ * Reads a `Retry-After` value (delay-seconds or an HTTP-date, relative to `now`, in ms) with the
+ * channels' cap, MAX_RETRY_AFTER_MS: the bot client's reader (src/client/retry.ts), one for both.
  */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const v = value.trim();
-  if (v === '') return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(v)) {
-    return Math.min(Math.round(Number(v) * 1000), MAX_RETRY_AFTER_MS);
-  }
-  // HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms Date.parse also reads).
-  if (!/[a-z]/i.test(v)) return undefined;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+  return readRetryAfter(value, now, MAX_RETRY_AFTER_MS);
 }

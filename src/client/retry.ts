@@ -52,29 +52,34 @@ export function backoffSchedule(opts: RetryOptions, random: () => number = Math.
 
 /**
  * A `Retry-After` header in ms: delay-seconds (`5`, also `1.5`) or an HTTP-date, relative to
- * `now`. Undefined when absent or unreadable; never negative, at most `MAX_RETRY_AFTER_MS`. It
- * is honoured on every answer `classifyStatus` retries (408, 425, 429, 5xx), as by the Python
- * client (clients/python/klaxon_client/_client.py, `_retry_after`, capped at 600 s too).
- *
- * A copy of the server's `parseRetryAfter` (src/channels/http-classify.ts) with the client's cap
- * (10 min, where the server's channels wait up to 24 h for Discord or Telegram), not an import of
- * it: this folder is what `klaxon/client` ships to bots, and imports only `node:` modules and its
- * own files, never server code (test/client/package.test.ts holds it to that). The two must give
- * the same answer, up to the cap: test/client/retry.test.ts compares them.
+ * `now`. Undefined when absent or unreadable; never negative, at most `maxMs`. The one reader of
+ * the header: the server's channels use it too (src/channels/http-classify.ts, with their own
+ * cap), as this folder, which `klaxon/client` ships to bots, imports no server code.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+export function readRetryAfter(
+  value: string | null | undefined,
+  now: number,
+  maxMs: number,
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
   if (v === '') return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(v)) {
-    return Math.min(Math.round(Number(v) * 1000), MAX_RETRY_AFTER_MS);
-  }
+  if (/^\d+(?:\.\d+)?$/.test(v)) return Math.min(Math.round(Number(v) * 1000), maxMs);
   // HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms Date.parse also reads); a
   // value without a letter is not one ("-5" would be read as a year).
   if (!/[a-z]/i.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
-  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+  return Math.min(Math.max(0, at - now), maxMs);
+}
+
+/**
+ * The wait a `Retry-After` asks of a bot: at most `MAX_RETRY_AFTER_MS`. Honoured on every answer
+ * `classifyStatus` retries (408, 425, 429, 5xx), as by the Python client
+ * (clients/python/klaxon_client/_client.py, `_retry_after`, capped at 600 s too).
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  return readRetryAfter(value, now, MAX_RETRY_AFTER_MS);
 }
 
 /**
