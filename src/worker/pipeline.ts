@@ -110,7 +110,8 @@ export class Pipeline {
     const plan = engine.plan(batch);
     // The rule states are read together with the done marker (one round trip): a job not applied
     // yet, the usual case, evaluates on them at once.
-    const loading = store.loadRules(shard, [...plan.keys]);
+    const keys = [...plan.keys];
+    const loading = store.loadRules(shard, keys);
     loading.catch(() => undefined); // awaited below, unless the job was applied already
     const already = await store.done(shard, jobId);
     if (already) {
@@ -142,7 +143,7 @@ export class Pipeline {
         outcome.changes.index = { at: now, sources: batchSources(fresh), keys: [...used.keys] };
         return { version, outcome };
       },
-      [...plan.keys],
+      keys,
       loading,
     );
     this.deps.metrics?.evaluated.inc({ kind: 'sample' }, countSamples(batch));
