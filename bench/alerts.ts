@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60]
  *                           [--workers K | --workers-sweep] [--background R] [--vs-alertmanager]
- *                           [--no-grouping] [--log-level silent] [--cpu-prof DIR]
+ *                           [--floor] [--no-grouping] [--log-level silent] [--cpu-prof DIR]
  *
  * Load: `--count` distinct alerts (alertname BenchHostHighCpu, instance bench-host-<i>:9100, status
  * firing, the annotations Alertmanager's fixtures carry) in Alertmanager's webhook v4 body, as
@@ -48,6 +48,10 @@
  *   (`--cluster.listen-address=`); the alerts go to POST /api/v2/alerts ({labels, annotations,
  *   startsAt, generatorURL}), same batch and in-flight. Same two times, its peak RSS and CPU, side
  *   by side with Klaxon's, and the ratio Klaxon/Alertmanager of "sink had all".
+ * - `--floor`: the same alerts, bodies and sink through bench/alerts-floor-child.ts, a Node.js
+ *   process that answers 202 and POSTs each alert on through an undici Pool, and does nothing else
+ *   (no Redis, no checks, nothing kept): the best any Node.js service can do on this machine, since
+ *   the load and the sink share its cores. Same figures, and the ratio Klaxon/floor.
  *
  * Exit code 1 when something broke: an alert missing when --timeout ran out, one delivered twice
  * (the sink keeps counting for 2 s after it had all), a request not accepted, a process that
@@ -67,6 +71,7 @@ import { Redis } from 'ioredis';
 import { freePort, redisAnswers } from '../test/support/redis-server.js';
 import { waitFor } from '../test/support/recorder.js';
 import type { BotsResult, FromAlertsChild, ToAlertsChild } from './alerts-child.js';
+import type { FromFloorChild, ToFloorChild } from './alerts-floor-child.js';
 import type { FromChild, ToChild } from './delivery-child.js';
 import { compiledChild, repoRoot, int, machineLine, num, sleep } from './common.js';
 
@@ -74,7 +79,7 @@ import { compiledChild, repoRoot, int, machineLine, num, sleep } from './common.
 // Options
 
 const USAGE =
-  'npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60] [--workers K | --workers-sweep] [--background R] [--vs-alertmanager] [--no-grouping] [--log-level silent] [--cpu-prof DIR]';
+  'npx tsx bench/alerts.ts [--count 10000] [--batch 100] [--in-flight 4] [--timeout 60] [--workers K | --workers-sweep] [--background R] [--vs-alertmanager] [--floor] [--no-grouping] [--log-level silent] [--cpu-prof DIR]';
 
 const { values: args } = parseArgs({
   options: {
@@ -86,6 +91,7 @@ const { values: args } = parseArgs({
     'workers-sweep': { type: 'boolean', default: false },
     background: { type: 'string', default: '0' },
     'vs-alertmanager': { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     'no-grouping': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'silent' },
     'cpu-prof': { type: 'string' },
@@ -104,6 +110,7 @@ if (args.help) {
       '  --background R     20 bots push metric snapshots (trading preset loaded) at R samples/s meanwhile\n' +
       '  --vs-alertmanager  the same alerts through prometheus-alertmanager too, side by side\n' +
       '                     (/usr/bin/prometheus-alertmanager, or $ALERTMANAGER_BIN)\n' +
+      '  --floor            the same alerts through a Node.js process that only POSTs them on, side by side\n' +
       "  --no-grouping      Klaxon's route without grouping (default: one group per alert, group_wait 0)\n" +
       "  --log-level        the Klaxon processes' log level (silent, error, warn, info…), JSON lines on stdout\n" +
       '  --cpu-prof DIR     write a V8 CPU profile of each Klaxon process into DIR',
@@ -120,6 +127,7 @@ const SWEEP = args['workers-sweep'] === true;
 const BACKGROUND = num('background', args.background, 0, 10_000_000);
 const PROFILE_DIR = args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined;
 const VS_AM = args['vs-alertmanager'] === true;
+const FLOOR_RUN = args.floor === true;
 const GROUPING = args['no-grouping'] !== true;
 const LOG_LEVEL = args['log-level'] ?? 'silent';
 if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(LOG_LEVEL)) {
@@ -212,6 +220,8 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const mib = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : 'n/a');
 const secs = (s: number) => (Number.isFinite(s) ? `${s.toFixed(2)} s` : 'n/a');
 const cpuS = (s: number) => (Number.isFinite(s) ? s.toFixed(1) : 'n/a');
+const bodiesOf = (r: { bodies: number; bodyBytes: number }) =>
+  `${int(r.bodies)} webhook bodies of ${int(r.bodyBytes / r.bodies)} bytes on average`;
 
 // ---------------------------------------------------------------------------------------------
 // The alerts, as Alertmanager's API takes them and as its webhook sends them
@@ -303,6 +313,8 @@ class Sink {
   /** Alerts that are not the benchmark's (the trading preset's, with --background). */
   others = 0;
   bodies = 0;
+  /** Bytes of all the bodies. */
+  bytes = 0;
   unreadable = 0;
   /** performance.now() when the last missing alert arrived. */
   allAt: number | undefined;
@@ -326,7 +338,9 @@ class Sink {
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       this.bodies++;
-      this.count(Buffer.concat(chunks).toString('utf8'));
+      const body = Buffer.concat(chunks);
+      this.bytes += body.length;
+      this.count(body.toString('utf8'));
     });
   }
 
@@ -606,8 +620,9 @@ interface KlaxonRun {
   delivered: number;
   duplicates: number;
   others: number;
-  /** Webhook bodies the sink received (a body may carry several alerts). */
+  /** Webhook bodies the sink received (a body may carry several alerts), and their bytes. */
   bodies: number;
+  bodyBytes: number;
   /** Peak RSS, bytes: the serve process, each worker process, redis-server. */
   rss: { serve: number; workers: number[]; redis: number };
   /** CPU seconds from the first request until the sink had all (or the time-out). */
@@ -660,6 +675,7 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
     duplicates: 0,
     others: 0,
     bodies: 0,
+    bodyBytes: 0,
     rss: { serve: NaN, workers: [], redis: NaN },
     cpu: { serve: NaN, workers: [], redis: NaN, bench: NaN },
     redisPeakMemory: NaN,
@@ -765,6 +781,7 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
     run.duplicates = sink.duplicates;
     run.others = sink.others;
     run.bodies = sink.bodies;
+    run.bodyBytes = sink.bytes;
 
     if (bots) {
       const answer = bots.next('bots', 60_000);
@@ -818,9 +835,9 @@ async function runKlaxon(workers: number, background: number): Promise<KlaxonRun
 }
 
 // ---------------------------------------------------------------------------------------------
-// One Alertmanager run
+// One run of something else with the same alerts and sink: Alertmanager, or the Node.js floor
 
-interface AlertmanagerRun {
+interface OtherRun {
   ok: boolean;
   problems: string[];
   acceptedS: number;
@@ -830,6 +847,18 @@ interface AlertmanagerRun {
   rss: number;
   cpu: number;
   bodies: number;
+  bodyBytes: number;
+}
+
+/** What it takes to run one: a process that takes the alerts at `pushUrl`, sending to the sink. */
+interface Contender {
+  /** Its name in problems. */
+  name: string;
+  /** Starts it (files in `dir`), sending to the sink at `sinkUrl`; ready to take alerts on return. */
+  start(sinkUrl: string, dir: string): Promise<{ proc: ChildProcess; pushUrl: string; stderr: () => string }>;
+  /** The request body of a batch of alerts, and the status that means accepted. */
+  body: (alerts: AmAlert[]) => string;
+  okStatus: number;
 }
 
 function alertmanagerVersion(): string {
@@ -841,24 +870,12 @@ function alertmanagerVersion(): string {
   }
 }
 
-async function runAlertmanager(): Promise<AlertmanagerRun> {
-  const run: AlertmanagerRun = {
-    ok: false,
-    problems: [],
-    acceptedS: NaN,
-    deliveredS: NaN,
-    delivered: 0,
-    duplicates: 0,
-    rss: NaN,
-    cpu: NaN,
-    bodies: 0,
-  };
-  const dir = await tempDir('alertmanager');
-  let sink: Sink | undefined;
-  let am: ChildProcess | undefined;
-  let stderr = '';
-  try {
-    sink = await new Sink(COUNT).start();
+/** Debian's prometheus-alertmanager: its own API, one group per alert, a webhook to the sink. */
+const ALERTMANAGER: Contender = {
+  name: 'alertmanager',
+  okStatus: 200,
+  body: (alerts) => JSON.stringify(alerts),
+  async start(sinkUrl, dir) {
     const configFile = path.join(dir, 'alertmanager.yml');
     await writeFile(
       configFile,
@@ -872,14 +889,15 @@ async function runAlertmanager(): Promise<AlertmanagerRun> {
         'receivers:',
         '  - name: sink',
         '    webhook_configs:',
-        `      - url: ${sink.url}/alertmanager`,
+        `      - url: ${sinkUrl}/alertmanager`,
         '        send_resolved: false',
         '',
       ].join('\n'),
     );
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    am = tracked(
+    let stderr = '';
+    const proc = tracked(
       spawn(
         AM_BIN,
         [
@@ -892,27 +910,65 @@ async function runAlertmanager(): Promise<AlertmanagerRun> {
         { stdio: ['ignore', 'ignore', 'pipe'] },
       ),
     );
-    am.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-    const proc = am;
-    const gone = () => proc.exitCode !== null || proc.signalCode !== null;
+    proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
     await waitFor(
       async () => {
-        if (gone()) throw new Error(`alertmanager exited at start: ${stderr.trim()}`);
+        if (exited(proc)) throw new Error(`alertmanager exited at start: ${stderr.trim()}`);
         return (await fetch(`${base}/-/ready`).catch(() => undefined))?.status === 200;
       },
       30_000,
       'alertmanager to be ready',
     );
+    return { proc, pushUrl: `${base}/api/v2/alerts`, stderr: () => stderr.trim() };
+  },
+};
+
+/** bench/alerts-floor-child.ts: receive and POST on, nothing else (the best Node.js can do). */
+const FLOOR: Contender = {
+  name: 'the floor process',
+  okStatus: 202,
+  body: webhookBody,
+  async start(sinkUrl) {
+    const child = new IpcChild<ToFloorChild, FromFloorChild>('the floor process', 'alerts-floor-child.ts');
+    child.post({ type: 'start', sinkUrl: `${sinkUrl}/floor` });
+    const ready = await child.next('ready', 30_000);
+    return { proc: child.proc, pushUrl: ready.url, stderr: () => '' };
+  },
+};
+
+const exited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null;
+
+async function runOther(contender: Contender): Promise<OtherRun> {
+  const run: OtherRun = {
+    ok: false,
+    problems: [],
+    acceptedS: NaN,
+    deliveredS: NaN,
+    delivered: 0,
+    duplicates: 0,
+    rss: NaN,
+    cpu: NaN,
+    bodies: 0,
+    bodyBytes: 0,
+  };
+  const dir = await tempDir(contender.name.replace(/\W+/g, '-'));
+  let sink: Sink | undefined;
+  let started: Awaited<ReturnType<Contender['start']>> | undefined;
+  try {
+    sink = await new Sink(COUNT).start();
+    started = await contender.start(sink.url, dir);
+    const proc = started.proc;
+    const gone = () => exited(proc);
 
     const bodies = batches(makeAlerts(COUNT), BATCH).map((b) => ({
-      body: Buffer.from(JSON.stringify(b)),
+      body: Buffer.from(contender.body(b)),
       alerts: b.length,
     }));
     const cpu0 = cpuSeconds(proc.pid);
     const t0 = performance.now();
     let pushed: PushResult | undefined;
     let pushError: unknown;
-    const pushing = push(`${base}/api/v2/alerts`, {}, bodies, 200).then(
+    const pushing = push(started.pushUrl, {}, bodies, contender.okStatus).then(
       (r) => (pushed = r),
       (err: unknown) => (pushError = err),
     );
@@ -927,12 +983,15 @@ async function runAlertmanager(): Promise<AlertmanagerRun> {
     run.delivered = sink.distinct;
     run.duplicates = sink.duplicates;
     run.bodies = sink.bodies;
+    run.bodyBytes = sink.bytes;
 
     if (pushError) run.problems.push(`pushing alerts failed: ${String(pushError)}`);
-    const bad = Object.entries(pushed?.statuses ?? {}).filter(([s]) => s !== '200');
+    const bad = Object.entries(pushed?.statuses ?? {}).filter(([s]) => s !== String(contender.okStatus));
     if (bad.length > 0)
-      run.problems.push(`answers other than 200: ${bad.map(([s, n]) => `${s} x${n}`).join(', ')}`);
-    if (gone()) run.problems.push(`alertmanager exited early: ${stderr.trim()}`);
+      run.problems.push(
+        `answers other than ${contender.okStatus}: ${bad.map(([s, n]) => `${s} x${n}`).join(', ')}`,
+      );
+    if (gone()) run.problems.push(`${contender.name} exited early: ${started.stderr()}`);
     if (run.delivered < COUNT)
       run.problems.push(
         `the sink had ${int(run.delivered)} of ${int(COUNT)} alerts when ${timedOut ? `--timeout ${TIMEOUT_S} s ran out` : 'the run ended'}`,
@@ -944,7 +1003,7 @@ async function runAlertmanager(): Promise<AlertmanagerRun> {
     // Once interrupted, whatever failed failed because everything was stopped: not worth a word.
     if (!aborted) run.problems.push(err instanceof Error ? err.message : String(err));
   } finally {
-    if (am) await stopProcess(am, 'SIGTERM', 5000);
+    if (started) await stopProcess(started.proc, 'SIGTERM', 5000);
     await sink?.close();
     await removeDir(dir);
   }
@@ -978,7 +1037,7 @@ function printKlaxon(r: KlaxonRun): void {
   console.log(
     `${pad(`sink had all ${int(COUNT)} after`)}${secs(r.deliveredS)}` +
       (Number.isFinite(r.deliveredS) ? `  (${int(COUNT / r.deliveredS)} alerts/s)` : '') +
-      `, in ${int(r.bodies)} webhook bodies`,
+      `, in ${bodiesOf(r)}`,
   );
   console.log(
     `${pad('sink had')}${SHARES.map((share, k) => `${share * 100} % after ${secs(r.sharesS[k] ?? NaN)}`).join(', ')}`,
@@ -1019,14 +1078,14 @@ function printKlaxon(r: KlaxonRun): void {
   for (const p of r.problems) console.log(`  PROBLEM: ${p}`);
 }
 
-function printAlertmanager(a: AlertmanagerRun, version: string): void {
+function printOther(title: string, a: OtherRun): void {
   const pad = (s: string) => `  ${s.padEnd(34)}`;
-  console.log(`\nAlertmanager ${version} (group_by ['...'], group_wait 0s, group_interval 1s)`);
-  console.log(`${pad(`all ${int(COUNT)} accepted (200) after`)}${secs(a.acceptedS)}`);
+  console.log(`\n${title}`);
+  console.log(`${pad(`all ${int(COUNT)} accepted after`)}${secs(a.acceptedS)}`);
   console.log(
     `${pad(`sink had all ${int(COUNT)} after`)}${secs(a.deliveredS)}` +
       (Number.isFinite(a.deliveredS) ? `  (${int(COUNT / a.deliveredS)} alerts/s)` : '') +
-      `, in ${int(a.bodies)} webhook bodies`,
+      `, in ${bodiesOf(a)}`,
   );
   console.log(`${pad('peak RSS')}${mib(a.rss)}`);
   console.log(`${pad('CPU seconds')}${cpuS(a.cpu)}`);
@@ -1047,25 +1106,46 @@ function printSweep(runs: KlaxonRun[]): void {
     );
 }
 
-function printComparison(runs: KlaxonRun[], a: AlertmanagerRun, version: string): void {
+/** The Klaxon runs beside the others (Alertmanager, the floor), and Klaxon's time over each. */
+function printComparison(runs: KlaxonRun[], others: { head: string; run: OtherRun }[]): void {
   const heads = runs.map((r) =>
     r.workers > 0 || r.background > 0
       ? `Klaxon (${[r.workers > 0 ? `${r.workers} workers` : '', r.background > 0 ? `bg ${int(r.background)}/s` : ''].filter(Boolean).join(', ')})`
       : 'Klaxon',
   );
   console.log(`\n${int(COUNT)} alerts, ${BATCH} per request, ${IN_FLIGHT} in flight\n`);
-  console.log(`| | Alertmanager ${version} | ${heads.join(' | ')} |`);
-  console.log(`|---|---:|${runs.map(() => '---:').join('|')}|`);
-  const row = (label: string, am: string, k: (r: KlaxonRun) => string) =>
-    console.log(`| ${label} | ${am} | ${runs.map(k).join(' | ')} |`);
-  row(`all ${int(COUNT)} accepted after`, secs(a.acceptedS), (r) => secs(r.acceptedS));
-  row(`sink had all ${int(COUNT)} after`, secs(a.deliveredS), (r) => secs(r.deliveredS));
-  row('CPU seconds (Klaxon: node + Redis)', cpuS(a.cpu), (r) => cpuS(totalCpu(r)));
-  row('peak RSS (Klaxon: node + Redis)', mib(a.rss), (r) => mib(totalRss(r)));
+  console.log(`| | ${[...others.map((o) => o.head), ...heads].join(' | ')} |`);
+  console.log(`|---|${[...others, ...runs].map(() => '---:').join('|')}|`);
+  const row = (label: string, o: (r: OtherRun) => string, k: (r: KlaxonRun) => string) =>
+    console.log(`| ${label} | ${[...others.map(({ run }) => o(run)), ...runs.map(k)].join(' | ')} |`);
+  row(
+    `all ${int(COUNT)} accepted after`,
+    (a) => secs(a.acceptedS),
+    (r) => secs(r.acceptedS),
+  );
+  row(
+    `sink had all ${int(COUNT)} after`,
+    (a) => secs(a.deliveredS),
+    (r) => secs(r.deliveredS),
+  );
+  row(
+    'CPU seconds (Klaxon: node + Redis)',
+    (a) => cpuS(a.cpu),
+    (r) => cpuS(totalCpu(r)),
+  );
+  row(
+    'peak RSS (Klaxon: node + Redis)',
+    (a) => mib(a.rss),
+    (r) => mib(totalRss(r)),
+  );
+  console.log('');
   for (const [r, head] of runs.map((r, i) => [r, heads[i]] as const))
-    console.log(
-      `\n${head}/Alertmanager, sink had all: ${Number.isFinite(r.deliveredS / a.deliveredS) ? `${(r.deliveredS / a.deliveredS).toFixed(1)}x` : 'n/a'}`,
-    );
+    for (const o of others) {
+      const ratio = r.deliveredS / o.run.deliveredS;
+      console.log(
+        `${head}/${o.head}, sink had all: ${Number.isFinite(ratio) ? `${ratio.toFixed(1)}x` : 'n/a'}`,
+      );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1117,13 +1197,22 @@ async function main(): Promise<number> {
   }
   if (SWEEP) printSweep(runs);
 
-  let am: AlertmanagerRun | undefined;
+  const others: { head: string; run: OtherRun }[] = [];
   if (VS_AM && !aborted) {
-    am = await runAlertmanager();
-    printAlertmanager(am, amVersion);
-    printComparison(runs, am, amVersion);
+    const run = await runOther(ALERTMANAGER);
+    printOther(`Alertmanager ${amVersion} (group_by ['...'], group_wait 0s, group_interval 1s)`, run);
+    others.push({ head: `Alertmanager ${amVersion}`, run });
   }
-  return runs.every((r) => r.ok) && (am?.ok ?? true) ? 0 : 1;
+  if (FLOOR_RUN && !aborted) {
+    const run = await runOther(FLOOR);
+    printOther(
+      'The floor: a Node.js process that takes the same bodies and POSTs each alert on, nothing else (no Redis)',
+      run,
+    );
+    others.push({ head: 'Node.js floor', run });
+  }
+  if (others.length > 0) printComparison(runs, others);
+  return [...runs, ...others.map((o) => o.run)].every((r) => r.ok) ? 0 : 1;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
