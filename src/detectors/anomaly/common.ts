@@ -230,6 +230,31 @@ export function rollingPush(r: RollingState, x: number, window: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Exponentially weighted mean and variance (EWMA, CUSUM)
+// ---------------------------------------------------------------------------------------------
+
+/** An exponentially weighted mean `m` and variance `v`, after `n` samples. */
+export interface WeightedState {
+  n: number;
+  m: number;
+  v: number;
+}
+
+/**
+ * Folds `x` into an exponentially weighted mean and variance of weight `alpha`. Until 1/alpha
+ * samples are in, they weigh equally (running mean and variance), so that the variance does not
+ * start biased towards 0.
+ */
+export function weightedPush(s: WeightedState, x: number, alpha: number): void {
+  const a = alpha > 1 / (s.n + 1) ? alpha : 1 / (s.n + 1);
+  const d = x - s.m;
+  const incr = a * d;
+  s.m += incr;
+  s.v = (1 - a) * (s.v + d * incr);
+  s.n++;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Option helpers
 // ---------------------------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ import {
   initTransform,
   resolveCommon,
   signedZ,
+  weightedPush,
   type TransformState,
+  type WeightedState,
 } from './common.js';
 import type { CommonDetectorOptions, Detector } from './types.js';
 
@@ -28,11 +30,8 @@ export interface CusumOptions extends CommonDetectorOptions {
   drift?: number;
 }
 
-export interface CusumState {
+export interface CusumState extends WeightedState {
   tf: TransformState;
-  n: number;
-  m: number;
-  v: number;
   pos: number;
   neg: number;
 }
@@ -73,14 +72,7 @@ export function createCusum(opts: CusumOptions = {}): Detector<CusumState> {
         s.pos = p >= h && h > 0 ? 0 : p;
         s.neg = q >= h && h > 0 ? 0 : q;
       }
-      // Until 1/alpha samples are in, weight them equally (running mean and variance) so that
-      // the variance does not start biased towards 0.
-      const a = alpha > 1 / (s.n + 1) ? alpha : 1 / (s.n + 1);
-      const d = val - s.m;
-      const incr = a * d;
-      s.m += incr;
-      s.v = (1 - a) * (s.v + d * incr);
-      s.n++;
+      weightedPush(s, val, alpha);
       return score;
     },
     alertScore: (t = h) => deviationToScore(t),

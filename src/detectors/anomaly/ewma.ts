@@ -15,7 +15,9 @@ import {
   initTransform,
   resolveCommon,
   signedZ,
+  weightedPush,
   type TransformState,
+  type WeightedState,
 } from './common.js';
 import type { CommonDetectorOptions, Detector } from './types.js';
 
@@ -28,12 +30,8 @@ export interface EwmaOptions extends CommonDetectorOptions {
   threshold?: number;
 }
 
-export interface EwmaState {
+export interface EwmaState extends WeightedState {
   tf: TransformState;
-  /** Samples folded in so far. */
-  n: number;
-  m: number;
-  v: number;
 }
 
 export const EWMA_DEFAULTS = { window: 100, threshold: 3, warmup: 30 } as const;
@@ -59,14 +57,7 @@ export function createEwma(opts: EwmaOptions = {}): Detector<EwmaState> {
       }
       const score =
         s.n >= warmup ? deviationToScore(directed(signedZ(val, s.m, Math.sqrt(s.v)), c.direction)) : 0;
-      // Until 1/alpha samples are in, weight them equally (running mean and variance) so that
-      // the variance does not start biased towards 0.
-      const a = alpha > 1 / (s.n + 1) ? alpha : 1 / (s.n + 1);
-      const d = val - s.m;
-      const incr = a * d;
-      s.m += incr;
-      s.v = (1 - a) * (s.v + d * incr);
-      s.n++;
+      weightedPush(s, val, alpha);
       return score;
     },
     alertScore: (t = threshold) => deviationToScore(t),
